@@ -1,0 +1,217 @@
+package dev.jvt.dsl;
+
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.net.Macs;
+import groovy.lang.Closure;
+import groovy.lang.DelegatesTo;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The keywords of a {@code machine} block (SPEC §1). Each validates its argument and hands it to
+ * the {@link MachineConfig}. Relative paths are resolved against the scenario file's folder.
+ */
+public final class MachineSpec {
+    private final MachineConfig config;
+    private final ScenarioDefinition scenario;
+
+    MachineSpec(MachineConfig config, ScenarioDefinition scenario) {
+        this.config = config;
+        this.scenario = scenario;
+    }
+
+    public void memory(String size) {
+        config.memory(size);
+    }
+
+    public void memory(Number mib) {
+        throw new DslException("memory " + mib + ": give a size with a unit, e.g. memory '" + mib + "M'");
+    }
+
+    public void cpus(int n) {
+        config.cpus(n);
+    }
+
+    public void arch(String arch) {
+        config.arch(arch);
+    }
+
+    public void machineType(String type) {
+        config.machineType(type);
+    }
+
+    public void accel(String accel) {
+        config.accel(accel);
+    }
+
+    public void bios(Object path) {
+        config.bios(path(path));
+    }
+
+    public void kernel(Object path) {
+        config.kernel(path(path));
+    }
+
+    public void initrd(Object path) {
+        config.initrd(path(path));
+    }
+
+    public void append(String cmdline) {
+        config.append(cmdline);
+    }
+
+    /** disk 'image.qcow2', format: 'qcow2', overlay: true — or a scratch disk: disk size: '64M'. */
+    public void disk(Map<String, ?> options, Object path) {
+        checkOptions("disk", options, Set.of("format", "overlay", "size"));
+        Object overlay = options.get("overlay");
+        Object format = options.get("format");
+        Object size = options.get("size");
+        if (path == null && size == null) {
+            throw new DslException("disk needs an image path or a size: disk 'image.qcow2' or disk size: '64M'");
+        }
+        Path p = path == null ? null : path(path);
+        String f = format == null ? (p != null && p.toString().endsWith(".qcow2") ? "qcow2" : (p == null ? "qcow2" : "raw")) : format.toString();
+        config.disk(new MachineConfig.Disk(p, f, overlay == null || Boolean.TRUE.equals(overlay), size == null ? null : size.toString()));
+    }
+
+    public void disk(Object path) {
+        disk(Map.of(), path);
+    }
+
+    public void disk(Map<String, ?> options) {
+        disk(options, null);
+    }
+
+    public void cdrom(Object path) {
+        config.cdrom(path(path));
+    }
+
+    public void boot(String what) {
+        config.boot(what);
+    }
+
+    /** nic 'lan', ip: '10.0.1.1/24', model: 'e1000', mac: '52:54:00:12:34:56'. */
+    public void nic(Map<String, ?> options, String network) {
+        checkOptions("nic", options, Set.of("ip", "model", "mac"));
+        Object ip = options.get("ip");
+        Object model = options.get("model");
+        Object mac = options.get("mac");
+        String m = model == null ? "virtio" : model.toString();
+        if (!List.of("virtio", "virtio-net-pci", "e1000").contains(m)) {
+            throw new DslException("nic model '" + m + "' is not one of virtio, e1000");
+        }
+        if (ip != null && !ip.toString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+|dhcp|none")) {
+            throw new DslException("nic ip '" + ip + "' is not an address with prefix like '10.0.1.1/24'");
+        }
+        int index = config.nics().size();
+        String macAddress = mac != null ? mac.toString() : Macs.derive(scenario.name() + "/" + config.name() + "/" + index);
+        config.nic(new MachineConfig.Nic(network, ip == null ? null : ip.toString(), m.equals("virtio-net-pci") ? "virtio" : m, macAddress));
+    }
+
+    public void nic(String network) {
+        nic(Map.of(), network);
+    }
+
+    /** QEMU user-mode NAT (10.0.2.0/24, the guest gets 10.0.2.15 by DHCP). */
+    public void nat() {
+        config.nat(true);
+    }
+
+    /** forward host: 2222, guest: 22 (host: 0 picks a free port) — implies nat(). */
+    public void forward(Map<String, ?> options) {
+        checkOptions("forward", options, Set.of("host", "guest", "protocol"));
+        Object host = options.get("host");
+        Object guest = options.get("guest");
+        if (!(host instanceof Number) || !(guest instanceof Number)) {
+            throw new DslException("forward needs numbers: forward host: 2222, guest: 22");
+        }
+        Object proto = options.get("protocol");
+        String p = proto == null ? "tcp" : proto.toString();
+        if (!p.equals("tcp") && !p.equals("udp")) {
+            throw new DslException("forward protocol '" + p + "' is not tcp or udp");
+        }
+        config.forward(new MachineConfig.Forward(((Number) host).intValue(), ((Number) guest).intValue(), p));
+    }
+
+    public void balloon() {
+        config.balloon(true);
+    }
+
+    public void balloon(boolean on) {
+        config.balloon(on);
+    }
+
+    /** A regex (~/.../) or literal text that must appear on the console during boot, in order. */
+    public void expectConsole(Object pattern) {
+        config.expectConsole(pattern(pattern, "expectConsole"));
+    }
+
+    /** A regex or text that fails the scenario the moment it appears on the console. */
+    public void failOn(Object pattern) {
+        config.failOn(pattern(pattern, "failOn"));
+    }
+
+    /** Extra QEMU arguments, appended last (escape hatch). */
+    public void qemuArgs(String... args) {
+        config.qemuArgs(Arrays.asList(args));
+    }
+
+    public void qemuArgs(List<?> args) {
+        List<String> l = new ArrayList<>();
+        for (Object o : args) {
+            l.add(String.valueOf(o));
+        }
+        config.qemuArgs(l);
+    }
+
+    /** Additions to the built-in guest: file(path, text|bytes, mode), module(name), init(script). */
+    public void guest(@DelegatesTo(value = GuestSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
+        Closure<?> c = body.rehydrate(new GuestSpec(config.guest()), body.getOwner(), body.getThisObject());
+        c.setResolveStrategy(Closure.DELEGATE_FIRST);
+        c.call();
+    }
+
+    private Path path(Object p) {
+        if (p == null) {
+            throw new DslException("a path is required");
+        }
+        Path path = p instanceof Path pp ? pp : p instanceof java.io.File f ? f.toPath() : Path.of(p.toString());
+        if (!path.isAbsolute() && scenario.file() != null && scenario.file().getParent() != null) {
+            path = scenario.file().toAbsolutePath().getParent().resolve(path).normalize();
+        }
+        return path;
+    }
+
+    private static Pattern pattern(Object p, String keyword) {
+        if (p instanceof Pattern pat) {
+            return pat;
+        }
+        if (p instanceof CharSequence s) {
+            return Pattern.compile(Pattern.quote(s.toString()));
+        }
+        throw new DslException(keyword + " takes a regex (~/.../) or text, not " + (p == null ? "null" : p.getClass().getSimpleName()));
+    }
+
+    private static void checkOptions(String keyword, Map<String, ?> options, Set<String> known) {
+        for (String k : options.keySet()) {
+            if (!known.contains(k)) {
+                throw new DslException(keyword + ": unknown option '" + k + "' (known: " + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+            }
+        }
+    }
+
+    void finish() {
+        try {
+            config.validate();
+        } catch (JvtException e) {
+            throw new DslException(e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.jvt.dsl.cli;
+
+import dev.jvt.dsl.ScenarioDefinition;
+import dev.jvt.dsl.ScenarioLoader;
+import dev.jvt.dsl.runtime.RunSettings;
+import dev.jvt.dsl.runtime.ScenarioRunner;
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.RunOptions;
+import dev.jvt.engine.events.RunListener;
+import dev.jvt.engine.events.RunSummary;
+import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.reports.ConsoleReporter;
+import dev.jvt.reports.JUnitXmlReporter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Stream;
+
+/** {@code jvt run}: run scenario files; exit 0 when every test passed. */
+@Command(name = "run", description = "Run scenario files (globs allowed); exit 0 when every test passed.")
+public final class RunCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "SCENARIO", description = "Scenario files or globs, e.g. scenarios/*.groovy")
+    List<String> scenarios;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: build/jvt/runs/<time>).")
+    Path out;
+
+    @Option(names = "--junit", paramLabel = "FILE", description = "Also write JUnit XML here.")
+    Path junit;
+
+    @Option(names = "-j", paramLabel = "N", defaultValue = "1", description = "Scenarios run in parallel (default 1).")
+    int parallel;
+
+    @Option(names = "--filter", paramLabel = "REGEX", description = "Only tests whose 'scenario › test' name matches.")
+    String filter;
+
+    @Option(names = "--shard", paramLabel = "I/N", description = "Only the I-th of N equal shares of the scenarios (1-based).")
+    String shard;
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "Run everything N times.")
+    int repeat;
+
+    @Option(names = "--deterministic", description = "Instruction-counted virtual time and a fixed guest clock.")
+    boolean deterministic;
+
+    @Option(names = "--record", description = "Record every machine with QEMU record/replay.")
+    boolean record;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print every console line.")
+    boolean verbose;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (parallel < 1) {
+            throw usage("-j must be at least 1");
+        }
+        if (repeat < 1) {
+            throw usage("--repeat must be at least 1");
+        }
+        Pattern filterPattern = null;
+        if (filter != null) {
+            try {
+                filterPattern = Pattern.compile(filter);
+            } catch (PatternSyntaxException e) {
+                throw usage("--filter is not a valid regex: " + e.getDescription());
+            }
+        }
+        List<ScenarioDefinition> defs = new ArrayList<>();
+        ScenarioLoader loader = new ScenarioLoader();
+        for (Path f : expand(scenarios)) {
+            defs.addAll(loader.load(f, display(f)));
+        }
+        defs = shard(defs);
+        Prerequisites.ensure(true);
+
+        Path runDir = out != null ? out : defaultRunDirectory();
+        Files.createDirectories(runDir);
+        List<RunListener> listeners = new ArrayList<>();
+        PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8");
+        listeners.add(new ConsoleReporter(stdout, verbose, parallel > 1));
+        listeners.add(new JUnitXmlReporter(runDir.resolve("junit.xml")));
+        if (junit != null) {
+            listeners.add(new JUnitXmlReporter(junit));
+        }
+        List<ScenarioDefinition> all = new ArrayList<>();
+        for (int i = 0; i < repeat; i++) {
+            all.addAll(defs);
+        }
+        RunSettings settings = new RunSettings(runDir, parallel, filterPattern,
+                new RunOptions(deterministic, record, verbose));
+        RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
+        return summary.exitCode();
+    }
+
+    private List<ScenarioDefinition> shard(List<ScenarioDefinition> defs) {
+        if (shard == null) {
+            return defs;
+        }
+        var m = Pattern.compile("(\\d+)/(\\d+)").matcher(shard);
+        if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > Integer.parseInt(m.group(2))) {
+            throw usage("--shard takes I/N with 1 <= I <= N, e.g. 2/4");
+        }
+        int i = Integer.parseInt(m.group(1));
+        int n = Integer.parseInt(m.group(2));
+        List<ScenarioDefinition> out = new ArrayList<>();
+        for (int k = 0; k < defs.size(); k++) {
+            if (k % n == i - 1) {
+                out.add(defs.get(k));
+            }
+        }
+        return out;
+    }
+
+    private static Path defaultRunDirectory() throws IOException {
+        Path base = Path.of("build", "jvt", "runs");
+        Files.createDirectories(base);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path dir = base.resolve(stamp);
+        for (int n = 2; Files.exists(dir); n++) {
+            dir = base.resolve(stamp + "-" + n);
+        }
+        Files.createDirectories(dir);
+        Path latest = base.resolve("latest");
+        try {
+            Files.deleteIfExists(latest);
+            Files.createSymbolicLink(latest, dir.getFileName());
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // a convenience only
+        }
+        return dir;
+    }
+
+    private JvtException usage(String message) {
+        return JvtException.badInput("jvt run: " + message);
+    }
+
+    private static String display(Path p) {
+        return p.isAbsolute() ? p.toString() : p.normalize().toString();
+    }
+
+    /** Files as given; arguments with * ? [ that the shell did not expand are expanded here. */
+    static List<Path> expand(List<String> args) throws IOException {
+        List<Path> out = new ArrayList<>();
+        for (String a : args) {
+            if (!a.matches(".*[*?\\[].*") || Files.exists(Path.of(a))) {
+                Path p = Path.of(a);
+                if (Files.isDirectory(p)) {
+                    try (Stream<Path> s = Files.list(p)) {
+                        s.filter(x -> x.toString().endsWith(".groovy")).sorted().forEach(out::add);
+                    }
+                } else {
+                    out.add(p);
+                }
+                continue;
+            }
+            int cut = a.substring(0, firstGlob(a)).lastIndexOf('/');
+            Path base = cut < 0 ? Path.of(".") : Path.of(a.substring(0, cut + 1));
+            PathMatcher pm = FileSystems.getDefault().getPathMatcher("glob:" + a);
+            List<Path> matched = new ArrayList<>();
+            if (Files.isDirectory(base)) {
+                try (Stream<Path> s = Files.walk(base)) {
+                    s.filter(Files::isRegularFile).map(p -> cut < 0 ? base.relativize(p) : p).filter(pm::matches).sorted().forEach(matched::add);
+                }
+            }
+            if (matched.isEmpty()) {
+                throw JvtException.badInput("no scenario file matches " + a);
+            }
+            out.addAll(matched);
+        }
+        return out;
+    }
+
+    private static int firstGlob(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if ("*?[".indexOf(s.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return s.length();
+    }
+}

@@ -1,0 +1,271 @@
+package dev.jvt.dsl.runtime;
+
+import dev.jvt.dsl.ScenarioDefinition;
+import dev.jvt.dsl.TestContext;
+import dev.jvt.engine.GuestFailureException;
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.Machine;
+import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.MachineEnvironment;
+import dev.jvt.engine.events.Events;
+import dev.jvt.engine.events.RunListener;
+import dev.jvt.engine.events.RunSummary;
+import dev.jvt.engine.events.ScenarioRun;
+import dev.jvt.engine.events.Status;
+import dev.jvt.engine.events.TestRun;
+import groovy.lang.Closure;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * Runs scenarios: boots each scenario's machines in parallel, runs setup, then every test
+ * (by default from the snapshot taken after setup), then teardown; reports everything to the
+ * listeners. Scenarios run {@code parallel} at a time; one scenario's failure never stops another.
+ */
+public final class ScenarioRunner {
+    private final RunSettings settings;
+    private final List<RunListener> listeners;
+
+    public ScenarioRunner(RunSettings settings, List<RunListener> listeners) {
+        this.settings = settings;
+        this.listeners = listeners;
+    }
+
+    public RunSummary run(List<ScenarioDefinition> scenarios) {
+        long t0 = System.currentTimeMillis();
+        listeners.forEach(l -> l.runStarted(settings.runDirectory()));
+        List<ScenarioRun> runs = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, settings.parallel()), r -> {
+            Thread t = new Thread(r, "jvt-scenario");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<ScenarioRun>> futures = new ArrayList<>();
+            Map<String, Integer> seen = new LinkedHashMap<>();
+            for (ScenarioDefinition def : scenarios) {
+                String dir = slug(def.name());
+                int n = seen.merge(dir, 1, Integer::sum);
+                String folder = n == 1 ? dir : dir + "-" + n;
+                futures.add(pool.submit(() -> runScenario(def, settings.runDirectory().resolve(folder))));
+            }
+            for (Future<ScenarioRun> f : futures) {
+                try {
+                    runs.add(f.get());
+                } catch (Exception e) {
+                    throw new IllegalStateException("scenario runner failed", e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        RunSummary summary = new RunSummary(settings.runDirectory(), runs, System.currentTimeMillis() - t0, exitCode(runs));
+        listeners.forEach(l -> l.runFinished(summary));
+        return summary;
+    }
+
+    /** 0 all passed; 1 a test failed; 2 bad input; 3 missing prerequisite; 4 infrastructure failure. */
+    static int exitCode(List<ScenarioRun> runs) {
+        int code = 0;
+        for (ScenarioRun r : runs) {
+            for (TestRun t : r.tests()) {
+                if (t.status() == Status.PASSED || t.status() == Status.SKIPPED) {
+                    continue;
+                }
+                int c = JvtException.kindOf(t.failure()).exitCode;
+                code = Math.max(rank(code), rank(c)) == rank(code) ? code : c;
+            }
+        }
+        return code;
+    }
+
+    private static int rank(int exitCode) {
+        return switch (exitCode) {
+            case 1 -> 1;
+            case 4 -> 2;
+            case 2 -> 3;
+            case 3 -> 4;
+            default -> 0;
+        };
+    }
+
+    public static String slug(String name) {
+        String s = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+        return s.isEmpty() ? "scenario" : s.length() > 60 ? s.substring(0, 60) : s;
+    }
+
+    ScenarioRun runScenario(ScenarioDefinition def, Path dir) {
+        ScenarioRun run = new ScenarioRun(def.name(), def.file(), dir);
+        Events events = new Events(run, listeners);
+        List<ScenarioDefinition.TestDefinition> selected = def.tests().stream()
+                .filter(t -> settings.filter() == null || settings.filter().matcher(def.name() + " › " + t.name()).find()
+                        || settings.filter().matcher(t.name()).find())
+                .toList();
+        if (selected.isEmpty() && settings.filter() != null) {
+            return run;
+        }
+        events.scenarioStarted();
+        Path sockets = null;
+        Map<String, Machine> machines = new LinkedHashMap<>();
+        try {
+            Files.createDirectories(dir);
+            sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            for (MachineConfig mc : def.machines().values()) {
+                machines.put(mc.name(), new Machine(mc, new MachineEnvironment(events, dir.resolve(mc.name()), sockets, settings.options())));
+            }
+            Map<String, Object> networks = new LinkedHashMap<>();
+            TestContext ctx = new TestContext(machines, networks);
+            String stopped = null;
+
+            TestRun boot = events.startTest("boot", TestRun.Kind.BOOT);
+            Throwable bootFailure = bootAll(machines.values());
+            events.finishTest(boot, bootFailure);
+            if (bootFailure != null) {
+                stopped = "boot failed";
+            }
+            if (stopped == null && !def.setups().isEmpty()) {
+                TestRun setup = events.startTest("setup", TestRun.Kind.SETUP);
+                Throwable f = runBlocks(def.setups(), ctx, def);
+                events.finishTest(setup, f);
+                if (f != null) {
+                    stopped = "setup failed";
+                }
+            }
+            for (ScenarioDefinition.TestDefinition t : selected) {
+                TestRun tr = events.startTest(t.name(), TestRun.Kind.TEST);
+                if (stopped != null) {
+                    events.finishTest(tr, Status.SKIPPED, JvtException.testFailure("not run: " + stopped));
+                    continue;
+                }
+                Throwable f = runBlocks(List.of(t.body()), ctx, def);
+                events.finishTest(tr, f);
+                stopped = stopReason(f, machines.values());
+            }
+            if (!def.teardowns().isEmpty() && bootFailure == null) {
+                TestRun td = events.startTest("teardown", TestRun.Kind.TEARDOWN);
+                Throwable f = stopped != null && stopped.startsWith("failOn") ? null : runBlocks(def.teardowns(), ctx, def);
+                events.finishTest(td, f);
+            }
+        } catch (IOException | RuntimeException e) {
+            TestRun broken = events.startTest("run", TestRun.Kind.BOOT);
+            events.finishTest(broken, e instanceof JvtException ? e : JvtException.infrastructure(String.valueOf(e.getMessage()), e));
+        } finally {
+            for (Machine m : machines.values()) {
+                m.close();
+                attachMachineFiles(events, m);
+            }
+            deleteQuietly(sockets);
+            events.scenarioFinished();
+        }
+        return run;
+    }
+
+    private static void attachMachineFiles(Events events, Machine m) {
+        Path d = m.directory();
+        for (String[] f : new String[][]{{"console.log", "serial console", "text/plain"}, {"qemu.log", "QEMU log", "text/plain"},
+                {"qemu-cmdline.txt", "QEMU command line", "text/plain"}}) {
+            Path p = d.resolve(f[0]);
+            if (Files.isRegularFile(p)) {
+                events.attachToScenario(m.getName() + ": " + f[1], p, f[2]);
+            }
+        }
+    }
+
+    /** Why the rest of the scenario cannot run after {@code failure}, or null if it can. */
+    private static String stopReason(Throwable failure, Iterable<Machine> machines) {
+        if (failure instanceof GuestFailureException g) {
+            return "failOn matched on " + g.machine();
+        }
+        for (Machine m : machines) {
+            Throwable f = m.failure();
+            if (f instanceof GuestFailureException g) {
+                return "failOn matched on " + g.machine();
+            }
+            if (f != null && !m.isRunning()) {
+                return "machine " + m.getName() + " is down (" + firstLine(f.getMessage()) + ")";
+            }
+        }
+        return null;
+    }
+
+    private static String firstLine(String s) {
+        int i = s == null ? -1 : s.indexOf('\n');
+        return i < 0 ? String.valueOf(s) : s.substring(0, i);
+    }
+
+    private static Throwable bootAll(Iterable<Machine> machines) {
+        List<CompletableFuture<Void>> boots = new ArrayList<>();
+        for (Machine m : machines) {
+            boots.add(CompletableFuture.runAsync(() -> {
+                m.launch();
+                m.waitBooted();
+            }));
+        }
+        Throwable first = null;
+        for (CompletableFuture<Void> f : boots) {
+            try {
+                f.join();
+            } catch (CompletionException e) {
+                if (first == null) {
+                    first = e.getCause();
+                }
+            }
+        }
+        return first;
+    }
+
+    /** Runs closures with {@code ctx} as delegate; returns the failure (with its scenario line), or null. */
+    static Throwable runBlocks(List<Closure<?>> blocks, TestContext ctx, ScenarioDefinition def) {
+        try {
+            for (Closure<?> body : blocks) {
+                Closure<?> c = body.rehydrate(ctx, body.getOwner(), body.getThisObject());
+                c.setResolveStrategy(Closure.DELEGATE_FIRST);
+                c.call();
+            }
+            return null;
+        } catch (JvtException e) {
+            return e;
+        } catch (AssertionError e) {
+            return located(e, def, e.getMessage());
+        } catch (RuntimeException e) {
+            String msg = e instanceof groovy.lang.MissingMethodException mm
+                    ? "no method " + mm.getMethod() + " on " + (mm.getType() == null ? "?" : mm.getType().getSimpleName())
+                    + " for arguments " + java.util.Arrays.toString(mm.getArguments())
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            return located(e, def, msg);
+        }
+    }
+
+    private static JvtException located(Throwable e, ScenarioDefinition def, String message) {
+        int line = dev.jvt.dsl.Locations.lineIn(e, def.file());
+        String where = def.file() == null ? "" : def.source() + (line > 0 ? ":" + line : "") + ": ";
+        return new JvtException(JvtException.Kind.TEST_FAILURE, where + message, e);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a temporary folder
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.jvt.engine;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The built-in guest's command channel: a virtio-serial port named {@code jvt.cmd}, separate from
+ * the serial console, so command output is exact even while the kernel prints.
+ *
+ * <p>Protocol (one agent in the guest, commands run one at a time):
+ * <pre>
+ *   host → guest:  X &lt;id&gt; &lt;timeout-seconds&gt; &lt;base64 of the shell script&gt;\n
+ *   guest → host:  H ready\n                                   (agent started)
+ *                  R &lt;id&gt; &lt;status&gt; &lt;stdout-bytes&gt; &lt;stderr-bytes&gt;\n stdout stderr
+ * </pre>
+ * The agent runs the script under {@code timeout -s KILL}, so a hung command does not block the
+ * channel beyond its deadline.
+ */
+public final class CommandChannel {
+    /** What a command returned. */
+    public record Result(int status, String stdout, String stderr, Duration duration) {
+    }
+
+    private final String machine;
+    private final ReentrantLock lock = new ReentrantLock(true);
+    private final Map<String, CompletableFuture<Result>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile SocketChannel socket;
+    private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
+    private volatile Throwable fatal;
+
+    public CommandChannel(String machine) {
+        this.machine = machine;
+    }
+
+    /** Uses a new connection (a new QEMU process); reads replies on a thread of its own. */
+    public void attach(SocketChannel newSocket, boolean expectHello) {
+        this.socket = newSocket;
+        this.fatal = null;
+        if (expectHello) {
+            ready = new CompletableFuture<>();
+        }
+        Thread t = new Thread(() -> readLoop(newSocket), "jvt-cmd-" + machine);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Fails every pending and later call with {@code cause}. */
+    public void abort(Throwable cause) {
+        fatal = cause;
+        ready.completeExceptionally(cause);
+        pending.values().forEach(f -> f.completeExceptionally(cause));
+        pending.clear();
+    }
+
+    public boolean isReady() {
+        return ready.isDone() && !ready.isCompletedExceptionally();
+    }
+
+    /** Waits for the agent's hello. */
+    public void awaitReady(Duration timeout) throws TimeoutException {
+        try {
+            ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw asRuntime(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JvtException.testFailure(machine + ": interrupted while waiting for the command channel");
+        }
+    }
+
+    private void readLoop(SocketChannel ch) {
+        try (InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 65536)) {
+            while (true) {
+                String header = readLine(in);
+                if (header == null) {
+                    break;
+                }
+                String[] f = header.split(" ");
+                if (f[0].equals("H")) {
+                    ready.complete(null);
+                } else if (f[0].equals("R") && f.length == 5) {
+                    int status = Integer.parseInt(f[2]);
+                    byte[] out = in.readNBytes(Integer.parseInt(f[3]));
+                    byte[] err = in.readNBytes(Integer.parseInt(f[4]));
+                    CompletableFuture<Result> p = pending.remove(f[1]);
+                    if (p != null) {
+                        p.complete(new Result(status, new String(out, StandardCharsets.UTF_8),
+                                new String(err, StandardCharsets.UTF_8), Duration.ZERO));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // connection gone; the machine reports why (QEMU exit)
+        }
+        if (socket == ch) {
+            JvtException gone = JvtException.infrastructure(machine + ": command channel closed (QEMU exited?)");
+            pending.values().forEach(p -> p.completeExceptionally(gone));
+            pending.clear();
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        while (true) {
+            int c = in.read();
+            if (c < 0) {
+                if (b.size() == 0) {
+                    return null;
+                }
+                throw new EOFException();
+            }
+            if (c == '\n') {
+                return b.toString(StandardCharsets.UTF_8);
+            }
+            b.write(c);
+        }
+    }
+
+    /**
+     * Runs {@code script} with {@code sh} in the guest and returns status and output.
+     * Throws a test failure naming the command when it does not finish within {@code timeout}.
+     */
+    public Result execute(String script, Duration timeout) {
+        long t0 = System.nanoTime();
+        checkUsable();
+        try {
+            if (!lock.tryLock(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw JvtException.testFailure(machine + ": command channel busy for " + Timeouts.human(timeout)
+                        + " (another command still runs), could not run: " + script);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JvtException.testFailure(machine + ": interrupted before running: " + script);
+        }
+        try {
+            checkUsable();
+            long leftMs = timeout.toMillis() - (System.nanoTime() - t0) / 1_000_000;
+            long guestSeconds = Math.max(1, (leftMs + 999) / 1000);
+            String id = Long.toString(ids.incrementAndGet());
+            CompletableFuture<Result> f = new CompletableFuture<>();
+            pending.put(id, f);
+            String line = "X " + id + " " + guestSeconds + " "
+                    + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8)) + "\n";
+            write(line);
+            try {
+                Result r = f.get(leftMs + 5000, TimeUnit.MILLISECONDS);
+                Duration took = Duration.ofNanos(System.nanoTime() - t0);
+                if (r.status() == 137 && took.toMillis() >= leftMs - 50) {
+                    throw new TimeoutException();
+                }
+                return new Result(r.status(), r.stdout(), r.stderr(), took);
+            } catch (TimeoutException e) {
+                pending.remove(id);
+                throw new CommandTimeout(machine, script, timeout);
+            } catch (ExecutionException e) {
+                throw asRuntime(e.getCause());
+            } catch (InterruptedException e) {
+                pending.remove(id);
+                Thread.currentThread().interrupt();
+                throw JvtException.testFailure(machine + ": interrupted while running: " + script);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends a command and does not wait for its answer (power-off: the agent dies with the guest). */
+    public void fireAndForget(String script) {
+        checkUsable();
+        String line = "X " + ids.incrementAndGet() + " 60 "
+                + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8)) + "\n";
+        write(line);
+    }
+
+    private void checkUsable() {
+        if (fatal != null) {
+            throw asRuntime(fatal);
+        }
+        if (socket == null) {
+            throw JvtException.testFailure(machine + ": has no command channel (not the built-in guest, or not started)");
+        }
+    }
+
+    private void write(String line) {
+        ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
+        try {
+            synchronized (this) {
+                while (buf.hasRemaining()) {
+                    socket.write(buf);
+                }
+            }
+        } catch (IOException e) {
+            throw JvtException.infrastructure(machine + ": cannot write to the command channel: " + e.getMessage(), e);
+        }
+    }
+
+    private static RuntimeException asRuntime(Throwable t) {
+        return t instanceof RuntimeException r ? r : JvtException.infrastructure(String.valueOf(t.getMessage()), t);
+    }
+
+    /** A command that did not finish in time; the machine adds the console lines. */
+    public static final class CommandTimeout extends JvtException {
+        public CommandTimeout(String machine, String script, Duration timeout) {
+            this(machine, script, timeout, "");
+        }
+
+        public CommandTimeout(String machine, String script, Duration timeout, String detail) {
+            super(Kind.TEST_FAILURE, machine + ": command did not finish within " + Timeouts.human(timeout) + ": " + script + detail);
+        }
+    }
+}

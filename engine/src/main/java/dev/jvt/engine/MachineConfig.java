@@ -1,0 +1,306 @@
+package dev.jvt.engine;
+
+import dev.jvt.engine.guest.GuestAdditions;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Everything a scenario says about one machine. Plain values, validated by {@link #validate()};
+ * the DSL's machine block fills it in, {@link Machine} turns it into a QEMU process.
+ */
+public final class MachineConfig {
+    /** A disk image, attached as virtio-blk (through a qcow2 overlay unless {@code overlay} is false). */
+    public record Disk(Path path, String format, boolean overlay, String size) {
+    }
+
+    /** A network interface on a jvt network. {@code address} is "A.B.C.D/N", "dhcp" or null. */
+    public record Nic(String network, String address, String model, String mac) {
+    }
+
+    /** A host port forwarded through user-mode NAT to a guest port; host 0 picks a free port. */
+    public record Forward(int host, int guest, String protocol) {
+    }
+
+    public static final Pattern MEMORY = Pattern.compile("(\\d+)\\s*([MG])?", Pattern.CASE_INSENSITIVE);
+    public static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,40}");
+
+    private final String name;
+    private String memory = "256M";
+    private int cpus = 1;
+    private String arch = "x86_64";
+    private String machineType;
+    private String accel = "auto";
+    private Path bios;
+    private Path kernel;
+    private Path initrd;
+    private String append = "";
+    private String boot;
+    private boolean nat;
+    private boolean balloon;
+    private final List<Disk> disks = new ArrayList<>();
+    private final List<Path> cdroms = new ArrayList<>();
+    private final List<Nic> nics = new ArrayList<>();
+    private final List<Forward> forwards = new ArrayList<>();
+    private final List<Pattern> expectConsole = new ArrayList<>();
+    private final List<Pattern> failOn = new ArrayList<>();
+    private final List<String> qemuArgs = new ArrayList<>();
+    private final GuestAdditions guest = new GuestAdditions();
+
+    public MachineConfig(String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw JvtException.badInput("machine name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
+        }
+        this.name = name;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public MachineConfig memory(String m) {
+        if (m == null || !MEMORY.matcher(m.trim()).matches()) {
+            throw JvtException.badInput("memory '" + m + "' is not a size like '256M' or '1G'");
+        }
+        this.memory = m.trim().toUpperCase(java.util.Locale.ROOT);
+        return this;
+    }
+
+    /** Memory in MiB. */
+    public int memoryMiB() {
+        var m = MEMORY.matcher(memory);
+        m.matches();
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "M" : m.group(2);
+        return (int) (unit.equals("G") ? n * 1024 : n);
+    }
+
+    public String memory() {
+        return memory;
+    }
+
+    public MachineConfig cpus(int n) {
+        if (n < 1 || n > 64) {
+            throw JvtException.badInput("cpus " + n + " must be between 1 and 64");
+        }
+        this.cpus = n;
+        return this;
+    }
+
+    public int cpus() {
+        return cpus;
+    }
+
+    public MachineConfig arch(String a) {
+        if (!List.of("x86_64", "i386", "riscv64", "aarch64").contains(a)) {
+            throw JvtException.badInput("arch '" + a + "' is not one of x86_64, i386, riscv64, aarch64");
+        }
+        this.arch = a;
+        return this;
+    }
+
+    public String arch() {
+        return arch;
+    }
+
+    public MachineConfig machineType(String t) {
+        this.machineType = t;
+        return this;
+    }
+
+    /** The QEMU machine type: the one given, else 'pc' on x86, 'virt' elsewhere. */
+    public String machineType() {
+        if (machineType != null) {
+            return machineType;
+        }
+        return arch.equals("x86_64") || arch.equals("i386") ? "pc" : "virt";
+    }
+
+    public MachineConfig accel(String a) {
+        if (!List.of("auto", "kvm", "tcg").contains(a)) {
+            throw JvtException.badInput("accel '" + a + "' is not one of auto, kvm, tcg");
+        }
+        this.accel = a;
+        return this;
+    }
+
+    public String accel() {
+        return accel;
+    }
+
+    public MachineConfig bios(Path p) {
+        this.bios = p;
+        return this;
+    }
+
+    public Path bios() {
+        return bios;
+    }
+
+    public MachineConfig kernel(Path p) {
+        this.kernel = p;
+        return this;
+    }
+
+    public Path kernel() {
+        return kernel;
+    }
+
+    public MachineConfig initrd(Path p) {
+        this.initrd = p;
+        return this;
+    }
+
+    public Path initrd() {
+        return initrd;
+    }
+
+    public MachineConfig append(String a) {
+        this.append = a == null ? "" : a;
+        return this;
+    }
+
+    public String append() {
+        return append;
+    }
+
+    public MachineConfig boot(String b) {
+        if (!List.of("kernel", "disk", "cdrom").contains(b)) {
+            throw JvtException.badInput("boot '" + b + "' is not one of kernel, disk, cdrom");
+        }
+        this.boot = b;
+        return this;
+    }
+
+    /** kernel, disk or cdrom: what the machine boots from. */
+    public String boot() {
+        if (boot != null) {
+            return boot;
+        }
+        return "kernel";
+    }
+
+    /** Whether this machine boots the built-in guest (no kernel of its own, not booting a disk or CD). */
+    public boolean builtinGuest() {
+        return kernel == null && initrd == null && boot().equals("kernel");
+    }
+
+    public MachineConfig disk(Disk d) {
+        disks.add(d);
+        return this;
+    }
+
+    public List<Disk> disks() {
+        return disks;
+    }
+
+    public MachineConfig cdrom(Path p) {
+        cdroms.add(p);
+        return this;
+    }
+
+    public List<Path> cdroms() {
+        return cdroms;
+    }
+
+    public MachineConfig nic(Nic n) {
+        nics.add(n);
+        return this;
+    }
+
+    public List<Nic> nics() {
+        return nics;
+    }
+
+    public MachineConfig nat(boolean on) {
+        this.nat = on;
+        return this;
+    }
+
+    public boolean nat() {
+        return nat;
+    }
+
+    public MachineConfig forward(Forward f) {
+        this.nat = true;
+        forwards.add(f);
+        return this;
+    }
+
+    public List<Forward> forwards() {
+        return forwards;
+    }
+
+    public MachineConfig balloon(boolean on) {
+        this.balloon = on;
+        return this;
+    }
+
+    public boolean balloon() {
+        return balloon;
+    }
+
+    public MachineConfig expectConsole(Pattern p) {
+        expectConsole.add(p);
+        return this;
+    }
+
+    public List<Pattern> expectConsole() {
+        return expectConsole;
+    }
+
+    public MachineConfig failOn(Pattern p) {
+        failOn.add(p);
+        return this;
+    }
+
+    public List<Pattern> failOn() {
+        return failOn;
+    }
+
+    public MachineConfig qemuArgs(List<String> args) {
+        qemuArgs.addAll(args);
+        return this;
+    }
+
+    public List<String> qemuArgs() {
+        return qemuArgs;
+    }
+
+    public GuestAdditions guest() {
+        return guest;
+    }
+
+    /** Checks files exist and settings agree; throws a bad-input error naming the problem. */
+    public void validate() {
+        for (Path p : new Path[]{kernel, initrd, bios}) {
+            if (p != null && !java.nio.file.Files.isReadable(p)) {
+                throw JvtException.badInput("machine '" + name + "': file not found: " + p.toAbsolutePath());
+            }
+        }
+        for (Disk d : disks) {
+            if (d.path() != null && !java.nio.file.Files.isReadable(d.path())) {
+                throw JvtException.badInput("machine '" + name + "': disk image not found: " + d.path().toAbsolutePath());
+            }
+        }
+        for (Path c : cdroms) {
+            if (c != null && !java.nio.file.Files.isReadable(c)) {
+                throw JvtException.badInput("machine '" + name + "': CD-ROM image not found: " + c.toAbsolutePath());
+            }
+        }
+        if (initrd != null && kernel == null) {
+            throw JvtException.badInput("machine '" + name + "': initrd without kernel");
+        }
+        if (builtinGuest() && !arch.equals("x86_64")) {
+            throw JvtException.badInput("machine '" + name + "': the built-in guest is x86_64 only; give a kernel for arch '" + arch + "'");
+        }
+        if (boot().equals("disk") && disks.isEmpty()) {
+            throw JvtException.badInput("machine '" + name + "': boot 'disk' without a disk");
+        }
+        if (boot().equals("cdrom") && cdroms.isEmpty()) {
+            throw JvtException.badInput("machine '" + name + "': boot 'cdrom' without a cdrom");
+        }
+    }
+}

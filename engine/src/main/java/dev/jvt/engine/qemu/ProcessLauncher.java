@@ -1,0 +1,107 @@
+package dev.jvt.engine.qemu;
+
+import dev.jvt.engine.JvtException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the child processes that must never outlive jvt (QEMU, mostly).
+ *
+ * <p>Two guards: a shutdown hook kills them on any orderly JVM exit (including SIGTERM and
+ * SIGINT), and each child is started through {@code setpriv --pdeathsig KILL}, so the kernel
+ * kills it when jvt dies without running hooks (SIGKILL, OOM). The kernel ties the death signal
+ * to the <em>thread</em> that forked the child, so every child is forked from one dedicated
+ * thread that lives as long as the JVM.
+ */
+public final class ProcessLauncher {
+    private static final Path SETPRIV = findSetpriv();
+    private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+    private static final ExecutorService FORKER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "jvt-process-forker");
+        t.setDaemon(true);
+        return t;
+    });
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ProcessLauncher::killAll, "jvt-kill-children"));
+    }
+
+    private ProcessLauncher() {
+    }
+
+    private static Path findSetpriv() {
+        for (String p : List.of("/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv")) {
+            if (Files.isExecutable(Path.of(p))) {
+                return Path.of(p);
+            }
+        }
+        return null;
+    }
+
+    /** Whether children die with jvt even on SIGKILL (setpriv present). */
+    public static boolean hasDeathSignal() {
+        return SETPRIV != null;
+    }
+
+    /** Starts {@code builder}'s command as a child that dies with this JVM. */
+    public static Process start(ProcessBuilder builder) throws IOException {
+        List<String> command = new ArrayList<>();
+        if (SETPRIV != null) {
+            command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
+        }
+        command.addAll(builder.command());
+        ProcessBuilder wrapped = new ProcessBuilder(command)
+                .directory(builder.directory())
+                .redirectInput(builder.redirectInput())
+                .redirectOutput(builder.redirectOutput())
+                .redirectError(builder.redirectError())
+                .redirectErrorStream(builder.redirectErrorStream());
+        wrapped.environment().clear();
+        wrapped.environment().putAll(builder.environment());
+        Process p;
+        try {
+            p = FORKER.submit(wrapped::start).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + builder.command().get(0), e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw JvtException.infrastructure("cannot start " + builder.command().get(0) + ": " + e.getCause(), e.getCause());
+        }
+        LIVE.add(p);
+        p.onExit().thenRun(() -> LIVE.remove(p));
+        return p;
+    }
+
+    /** Children still running (for tests and diagnostics). */
+    public static int liveCount() {
+        LIVE.removeIf(p -> !p.isAlive());
+        return LIVE.size();
+    }
+
+    static void killAll() {
+        for (Process p : LIVE) {
+            p.destroyForcibly();
+        }
+        for (Process p : LIVE) {
+            try {
+                p.waitFor(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

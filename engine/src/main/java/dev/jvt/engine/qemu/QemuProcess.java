@@ -1,0 +1,103 @@
+package dev.jvt.engine.qemu;
+
+import dev.jvt.engine.JvtException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** One running QEMU process: its command line, its log file (stdout and stderr), its exit. */
+public final class QemuProcess implements AutoCloseable {
+    private final List<String> command;
+    private final Path log;
+    private final Process process;
+    private volatile boolean expectedExit;
+
+    private QemuProcess(List<String> command, Path log, Process process) {
+        this.command = List.copyOf(command);
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts {@code command}, its output appended to {@code log}. */
+    public static QemuProcess start(List<String> command, Path log) {
+        try {
+            Files.createDirectories(log.getParent());
+            ProcessBuilder pb = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            return new QemuProcess(command, log, ProcessLauncher.start(pb));
+        } catch (IOException e) {
+            throw JvtException.infrastructure("cannot start QEMU (" + command.get(0) + "): " + e.getMessage(), e);
+        }
+    }
+
+    public List<String> command() {
+        return command;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public CompletableFuture<Process> onExit() {
+        return process.onExit();
+    }
+
+    /** Exit code, or -1 while running. */
+    public int exitCode() {
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
+    /** Marks the coming exit as wanted (shutdown, crash, migration), so it is not reported as a failure. */
+    public void expectExit() {
+        expectedExit = true;
+    }
+
+    public boolean exitExpected() {
+        return expectedExit;
+    }
+
+    public boolean waitFor(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The last {@code n} lines QEMU printed. */
+    public String logTail(int n) {
+        try {
+            List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+        } catch (IOException e) {
+            return "(no QEMU log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** Hard stop, like pulling the plug. */
+    public void kill() {
+        expectedExit = true;
+        process.destroyForcibly();
+        waitFor(Duration.ofSeconds(10));
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}
