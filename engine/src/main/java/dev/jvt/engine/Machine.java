@@ -247,11 +247,32 @@ public final class Machine implements AutoCloseable {
         }
         // let the serial reader drain what QEMU wrote last
         sleep(100);
+        died(p);
+    }
+
+    /** Records that QEMU died on its own: every wait and command fails from now on with this. */
+    private synchronized JvtException died(QemuProcess p) {
+        if (console.fatal() instanceof JvtException j) {
+            return j;
+        }
         JvtException e = JvtException.infrastructure(config.name() + ": QEMU exited unexpectedly with code " + p.exitCode()
                 + (p.logTail(10).isBlank() ? "" : "\nQEMU log:\n" + p.logTail(10))
                 + "\nlast console lines of " + config.name() + ":\n" + console.lastLines(CONSOLE_TAIL));
         console.abort(e);
         channel.abort(e);
+        return e;
+    }
+
+    /**
+     * A channel or monitor error may only be the first sign that QEMU died; when it did (or does so
+     * within a second), the QEMU exit is what the user is told about.
+     */
+    private RuntimeException explain(RuntimeException e) {
+        QemuProcess p = process;
+        if (p != null && !p.exitExpected() && (!p.isAlive() || p.waitFor(Duration.ofSeconds(1)))) {
+            return died(p);
+        }
+        return e;
     }
 
     private void checkFailOn(String line) {
@@ -481,6 +502,10 @@ public final class Machine implements AutoCloseable {
         } catch (CommandChannel.CommandTimeout e) {
             throw new CommandChannel.CommandTimeout(config.name(), cmd, timeout,
                     "\nlast console lines of " + config.name() + ":\n" + console.lastLines(CONSOLE_TAIL));
+        } catch (GuestFailureException e) {
+            throw e;
+        } catch (JvtException e) {
+            throw explain(e);
         }
     }
 
@@ -553,7 +578,12 @@ public final class Machine implements AutoCloseable {
     public String monitor(String command, Duration timeout) {
         return events.step(config.name(), "monitor: " + command, () -> {
             requireRunning("run monitor command '" + command + "'");
-            String out = qmp.hmp(command, timeout);
+            String out;
+            try {
+                out = qmp.hmp(command, timeout);
+            } catch (JvtException e) {
+                throw explain(e);
+            }
             Path f = env.directory().resolve(String.format("monitor-%03d.txt", monitorOutputs.incrementAndGet()));
             try {
                 Files.writeString(f, "(qemu) " + command + "\n" + out);

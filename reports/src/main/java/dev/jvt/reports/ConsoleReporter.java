@@ -8,7 +8,7 @@ import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.Step;
 import dev.jvt.engine.events.TestRun;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -21,12 +21,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * parallel, each scenario's lines are held back and printed together when it finishes.
  */
 public final class ConsoleReporter implements RunListener {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean verbose;
     private final boolean buffered;
     private final Map<ScenarioRun, StringBuilder> buffers = new ConcurrentHashMap<>();
 
-    public ConsoleReporter(PrintStream out, boolean verbose, boolean parallel) {
+    public ConsoleReporter(PrintWriter out, boolean verbose, boolean parallel) {
         this.out = out;
         this.verbose = verbose;
         this.buffered = parallel;

@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,8 +93,7 @@ public final class RunCommand implements Callable<Integer> {
         Path runDir = out != null ? out : defaultRunDirectory();
         Files.createDirectories(runDir);
         List<RunListener> listeners = new ArrayList<>();
-        PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, "UTF-8");
-        listeners.add(new ConsoleReporter(stdout, verbose, parallel > 1));
+        listeners.add(new ConsoleReporter(spec.commandLine().getOut(), verbose, parallel > 1));
         listeners.add(new JUnitXmlReporter(runDir.resolve("junit.xml")));
         if (junit != null) {
             listeners.add(new JUnitXmlReporter(junit));

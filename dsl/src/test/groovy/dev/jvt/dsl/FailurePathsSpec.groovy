@@ -1,0 +1,131 @@
+package dev.jvt.dsl
+
+import groovy.xml.XmlSlurper
+import spock.lang.Shared
+import spock.lang.Specification
+
+import java.nio.file.Path
+
+/**
+ * The failure paths of SPEC §3, on real QEMU: each self-test scenario fails on purpose and the
+ * run must say so the way the contract promises.
+ */
+class FailurePathsSpec extends Specification {
+    @Shared Path out = JvtCli.tempDir('failures')
+    @Shared JvtCli.Result three
+    @Shared def cases = [:]
+
+    def setupSpec() {
+        // three failing scenarios in one parallel run; their verdicts are read from the JUnit XML
+        three = JvtCli.run('run', '-j', '3', '--out', out.toString(),
+                JvtCli.scenario('selftest/expectation-fails.groovy'),
+                JvtCli.scenario('selftest/failon.groovy'),
+                JvtCli.scenario('selftest/timeout.groovy'))
+        def xml = new XmlSlurper().parse(out.resolve('junit.xml').toFile())
+        xml.testsuite.testcase.each { tc ->
+            def f = tc.failure.size() ? tc.failure : tc.error
+            cases[tc.@name.text()] = [kind: tc.failure.size() ? 'failure' : tc.error.size() ? 'error' : tc.skipped.size() ? 'skipped' : 'passed',
+                                      text: f.text(), skipped: tc.skipped.@message.text()]
+        }
+    }
+
+    def "a failed expectation exits 1 and shows the exit code, the output and the last console lines"() {
+        expect:
+        three.code == 1
+        def c = cases['a failing command fails the test']
+        c.kind == 'failure'
+        c.text.startsWith('box: command failed with exit code 7: echo about to fail; echo on-stderr >&2; exit 7')
+        c.text.contains('stdout:\n  about to fail')
+        c.text.contains('stderr:\n  on-stderr')
+        three.out.contains('✘ a failing command fails the test')
+    }
+
+    def "a test after a failed one still runs from a good state"() {
+        expect:
+        cases['the next test still runs'].kind == 'passed'
+    }
+
+    def "failOn stops the scenario at once"() {
+        expect:
+        def c = cases['the guest prints the failure pattern']
+        c.kind == 'failure'
+        c.text.startsWith('box: console matched failOn /BOOM-[0-9]+/: ')
+        c.text.readLines()[0].endsWith('BOOM-42')
+        cases['is not run after failOn'].kind == 'skipped'
+        cases['is not run after failOn'].skipped == 'not run: failOn matched on box'
+    }
+
+    def "failOn interrupts a running command instead of waiting for it"() {
+        given:
+        def xml = new XmlSlurper().parse(out.resolve('junit.xml').toFile())
+        def tc = xml.testsuite.testcase.find { it.@name == 'the guest prints the failure pattern' }
+
+        expect:
+        (tc.@time.text() as double) < 20
+    }
+
+    def "a console wait that times out names what it waited for and shows the last console lines"() {
+        expect:
+        def c = cases['waits for text that never comes']
+        c.kind == 'failure'
+        c.text.startsWith("box: timed out after 3.0 s waiting for console output 'text-that-never-appears'")
+        c.text.contains('last console lines of box:')
+        c.text.contains('box # some-console-output')
+    }
+
+    def "a command that hangs times out with its command line"() {
+        expect:
+        def c = cases['a command that hangs times out']
+        c.kind == 'failure'
+        c.text.startsWith('box: command did not finish within 2.0 s: sleep 60')
+        c.text.contains('last console lines of box:')
+    }
+
+    def "a QEMU killed mid-test fails that test, and the run goes on to the next scenario"() {
+        given:
+        def dir = JvtCli.tempDir('qemu-dies')
+
+        when:
+        def r = JvtCli.run('run', '--out', dir.toString(), JvtCli.scenario('selftest/qemu-dies.groovy'), JvtCli.scenario('hello.groovy'))
+
+        then:
+        r.code == 4
+        r.out.contains('✘ (broken) QEMU is killed while the test runs')
+        r.out.contains('victim: QEMU exited unexpectedly with code')
+        r.out.contains('○ later tests of the scenario are not run')
+        r.out.contains('✔ the guest runs Linux')
+        r.out.contains('✔ the monitor shows the registers')
+    }
+
+    def "a script with a syntax error exits 2 with file and line, and nothing runs"() {
+        given: 'a relative path, as a user types it'
+        def rel = Path.of('').toAbsolutePath().relativize(JvtCli.REPO.resolve('scenarios/selftest/syntax-error.groovy')).toString()
+
+        when:
+        def r = JvtCli.run('run', rel, JvtCli.scenario('hello.groovy'))
+
+        then: 'the path is printed as given'
+        r.code == 2
+        r.err.startsWith(rel + ':8: ')
+        !r.err.contains('\tat ')
+        !r.out.contains('▶ scenario')
+    }
+
+    def "a misspelt keyword exits 2 naming file, line and keyword"() {
+        when:
+        def r = JvtCli.run('run', JvtCli.scenario('selftest/unknown-keyword.groovy'))
+
+        then:
+        r.code == 2
+        r.err.trim() == JvtCli.scenario('selftest/unknown-keyword.groovy') + ":4: unknown keyword 'memroy'"
+    }
+
+    def "a missing kernel exits 2 naming the path"() {
+        when:
+        def r = JvtCli.run('run', JvtCli.scenario('selftest/missing-kernel.groovy'))
+
+        then:
+        r.code == 2
+        r.err.contains("machine 'box': file not found: " + JvtCli.REPO.resolve('scenarios/selftest/no-such-vmlinuz'))
+    }
+}

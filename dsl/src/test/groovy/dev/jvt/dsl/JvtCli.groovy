@@ -1,0 +1,37 @@
+package dev.jvt.dsl
+
+import dev.jvt.dsl.cli.Main
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/** Runs the jvt command line in this JVM and captures what it prints. */
+class JvtCli {
+    /** The repository root (where scenarios/ is). */
+    static final Path REPO = Path.of(System.getProperty('jvt.repo', '..')).toAbsolutePath().normalize()
+
+    static class Result {
+        int code
+        String out
+        String err
+
+        String toString() { "exit $code\n--- out ---\n$out\n--- err ---\n$err" }
+    }
+
+    static Result run(String... args) {
+        def out = new StringWriter()
+        def err = new StringWriter()
+        int code = Main.execute(args, new PrintWriter(out, true), new PrintWriter(err, true))
+        new Result(code: code, out: out.toString(), err: err.toString())
+    }
+
+    static String scenario(String relative) {
+        REPO.resolve('scenarios').resolve(relative).toString()
+    }
+
+    static Path tempDir(String prefix) {
+        def base = REPO.resolve('dsl/target/test-runs')
+        Files.createDirectories(base)
+        Files.createTempDirectory(base, prefix)
+    }
+}

@@ -1,0 +1,99 @@
+package dev.jvt.engine
+
+import spock.lang.Specification
+
+import java.time.Duration
+import java.util.regex.Pattern
+
+class ConsoleSpec extends Specification {
+    def console = new Console('box')
+
+    private void feed(String s) {
+        def b = s.getBytes('UTF-8')
+        console.feed(b, 0, b.length)
+    }
+
+    def "a wait returns the whole line the pattern is on"() {
+        given:
+        feed('first line\r\nthe answer is 42 here\r\n')
+
+        expect:
+        console.waitFor(~/answer is \d+/, Duration.ofSeconds(1), 'answer') == 'the answer is 42 here'
+    }
+
+    def "each wait only sees output after the previous match"() {
+        given:
+        feed('ping 1\nping 2\n')
+
+        expect:
+        console.waitFor(~/ping \d/, Duration.ofSeconds(1), 'ping') == 'ping 1'
+        console.waitFor(~/ping \d/, Duration.ofSeconds(1), 'ping') == 'ping 2'
+    }
+
+    def "caret and dollar anchor to a line, and control sequences do not get in the way"() {
+        given:
+        feed('box:~# echo hi\r\nhi\r\nbox:~# \u001b[6n')
+
+        expect:
+        console.waitFor(~/^hi$/, Duration.ofSeconds(1), 'hi') == 'hi'
+        console.waitFor(~/^box:~# $/, Duration.ofSeconds(1), 'prompt') == 'box:~# '
+    }
+
+    def "a wait sees output that arrives later, even an unfinished line"() {
+        when:
+        Thread.start { sleep 200; feed('login: ') }
+        def line = console.waitFor(Pattern.compile('login:'), Duration.ofSeconds(5), 'login prompt')
+
+        then:
+        line == 'login: '
+    }
+
+    def "a timeout names what was awaited, for how long, and the last console lines"() {
+        given:
+        feed('booting\nalmost there\n')
+
+        when:
+        console.waitFor(~/never/, Duration.ofMillis(300), 'the word never')
+
+        then:
+        def e = thrown(JvtException)
+        e.kind() == JvtException.Kind.TEST_FAILURE
+        e.message.startsWith('box: timed out after 300 ms waiting for the word never')
+        e.message.contains('box # almost there')
+    }
+
+    def "an abort wakes a waiting call with its cause"() {
+        given:
+        def cause = new GuestFailureException('box', 'panic', 'Kernel panic', '')
+
+        when:
+        Thread.start { sleep 200; console.abort(cause) }
+        console.waitFor(~/never/, Duration.ofSeconds(10), 'never')
+
+        then:
+        def e = thrown(GuestFailureException)
+        e.is(cause)
+    }
+
+    def "the transcript keeps the exact bytes, the text drops carriage returns"() {
+        when:
+        feed('a\r\nb\u00e9\r\n')
+
+        then:
+        new String(console.bytes(), 'UTF-8') == 'a\r\nb\u00e9\r\n'
+        console.text() == 'a\nb\u00e9\n'
+    }
+
+    def "line listeners get whole lines without control sequences"() {
+        given:
+        def lines = []
+        console.onLine { lines << it }
+
+        when:
+        feed('par')
+        feed('tial\r\n\u001b[1mbold\u001b[0m\n')
+
+        then:
+        lines == ['partial', 'bold']
+    }
+}
