@@ -148,6 +148,15 @@ public final class Machine implements AutoCloseable {
         }
     }
 
+    /**
+     * The QEMU command line this machine would start with, its sockets in {@code sockets}
+     * (for baselines that start the very same QEMU by hand).
+     */
+    public List<String> plannedCommandLine(Path sockets) {
+        config.validate();
+        return QemuCommandLine.build(config, resolve(sockets));
+    }
+
     private QemuCommandLine.Resolved resolve(Path sockets) {
         Path qemu = Prerequisites.qemu(config.arch());
         String a = config.accel();
