@@ -26,6 +26,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -53,6 +54,8 @@ public final class AllureReporter implements RunListener {
     private final Path results;
     private final FileSystemResultsWriter writer;
     private final Map<ScenarioRun, ScenarioState> scenarios = new ConcurrentHashMap<>();
+    /** The last console lines of each scenario's machines, for the message of a failed test. */
+    private final Map<ScenarioRun, ArrayDeque<String>> recentConsole = new ConcurrentHashMap<>();
 
     /** The children, set-ups and tear-downs of one scenario's container. */
     private static final class ScenarioState {
@@ -98,6 +101,17 @@ public final class AllureReporter implements RunListener {
     }
 
     @Override
+    public void consoleLine(ScenarioRun scenario, TestRun test, String machine, String line) {
+        ArrayDeque<String> recent = recentConsole.computeIfAbsent(scenario, s -> new ArrayDeque<>());
+        synchronized (recent) {
+            recent.addLast(machine + " # " + line);
+            while (recent.size() > CONSOLE_TAIL) {
+                recent.removeFirst();
+            }
+        }
+    }
+
+    @Override
     public void testFinished(TestRun t) {
         ScenarioState state = scenarios.computeIfAbsent(t.scenario(), s -> new ScenarioState());
         try {
@@ -105,7 +119,7 @@ public final class AllureReporter implements RunListener {
                 FixtureResult f = new FixtureResult()
                         .setName(t.name())
                         .setStatus(status(t.status()))
-                        .setStatusDetails(details(t))
+                        .setStatusDetails(details(t, lastConsoleLines(t.scenario())))
                         .setStage(Stage.FINISHED)
                         .setStart(t.startMillis())
                         .setStop(t.stopMillis())
@@ -129,7 +143,7 @@ public final class AllureReporter implements RunListener {
                     .setTitlePath(List.of(source(t.scenario()), t.scenario().name()))
                     .setLabels(labels(t, classname))
                     .setStatus(status(t.status()))
-                    .setStatusDetails(details(t))
+                    .setStatusDetails(details(t, lastConsoleLines(t.scenario())))
                     .setStage(Stage.FINISHED)
                     .setStart(t.startMillis())
                     .setStop(t.stopMillis())
@@ -148,6 +162,7 @@ public final class AllureReporter implements RunListener {
     @Override
     public void scenarioFinished(ScenarioRun scenario) {
         ScenarioState state = scenarios.remove(scenario);
+        recentConsole.remove(scenario);
         if (state == null) {
             return;
         }
@@ -306,8 +321,18 @@ public final class AllureReporter implements RunListener {
         };
     }
 
+    private String lastConsoleLines(ScenarioRun scenario) {
+        ArrayDeque<String> recent = recentConsole.get(scenario);
+        if (recent == null) {
+            return "";
+        }
+        synchronized (recent) {
+            return recent.isEmpty() ? "" : String.join("\n", recent) + "\n";
+        }
+    }
+
     /** Message (with the last console lines when it lacks them) and stack trace of a test that did not pass. */
-    static StatusDetails details(TestRun t) {
+    static StatusDetails details(TestRun t, String lastConsoleLines) {
         Throwable f = t.failure();
         if (t.status() == Status.PASSED || f == null) {
             return null;
@@ -316,19 +341,10 @@ public final class AllureReporter implements RunListener {
             return new StatusDetails().setMessage(f.getMessage());
         }
         String message = ConsoleReporter.describe(f);
-        if (!message.contains("last console lines") && !t.output().isBlank()) {
-            message += "\nlast console lines:\n" + lastLines(t.output(), CONSOLE_TAIL);
+        if (!message.contains("last console lines") && !lastConsoleLines.isEmpty()) {
+            message += "\nlast console lines:\n" + lastConsoleLines;
         }
         return new StatusDetails().setMessage(message).setTrace(trace(f));
-    }
-
-    static String lastLines(String text, int n) {
-        String[] lines = text.split("\n");
-        StringBuilder sb = new StringBuilder();
-        for (int i = Math.max(0, lines.length - n); i < lines.length; i++) {
-            sb.append(lines[i]).append('\n');
-        }
-        return sb.toString();
     }
 
     private static String trace(Throwable t) {

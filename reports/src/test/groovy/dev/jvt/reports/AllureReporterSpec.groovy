@@ -66,7 +66,8 @@ class AllureReporterSpec extends Specification {
 
         expect:
         t.statusDetails.message.startsWith('server: command failed with exit code 127: nosuchcommand')
-        t.statusDetails.message.contains('last console lines:\nserver # sh: nosuchcommand: not found')
+        t.statusDetails.message.contains('\nlast console lines:\nserver # Run /init as init process\n')
+        t.statusDetails.message.endsWith('server # sh: nosuchcommand: not found\n')
         t.steps[0].status == 'failed'
         t.steps[0].statusDetails.message.contains('exit code 127')
         test('QEMU dies').statusDetails.message.count('last console lines') == 1

@@ -9,6 +9,8 @@ import dev.jvt.engine.RunOptions;
 import dev.jvt.engine.events.RunListener;
 import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.reports.AllureReporter;
+import dev.jvt.reports.CastRecorder;
 import dev.jvt.reports.ConsoleReporter;
 import dev.jvt.reports.JUnitXmlReporter;
 import picocli.CommandLine;
@@ -95,6 +97,8 @@ public final class RunCommand implements Callable<Integer> {
         List<RunListener> listeners = new ArrayList<>();
         listeners.add(new ConsoleReporter(spec.commandLine().getOut(), verbose, parallel > 1));
         listeners.add(new JUnitXmlReporter(runDir.resolve("junit.xml")));
+        listeners.add(new CastRecorder());
+        listeners.add(new AllureReporter(runDir.resolve("allure-results")));
         if (junit != null) {
             listeners.add(new JUnitXmlReporter(junit));
         }

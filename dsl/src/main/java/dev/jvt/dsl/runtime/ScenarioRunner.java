@@ -175,14 +175,7 @@ public final class ScenarioRunner {
     }
 
     private static void attachMachineFiles(Events events, Machine m) {
-        Path d = m.directory();
-        for (String[] f : new String[][]{{"console.log", "serial console", "text/plain"}, {"qemu.log", "QEMU log", "text/plain"},
-                {"qemu-cmdline.txt", "QEMU command line", "text/plain"}}) {
-            Path p = d.resolve(f[0]);
-            if (Files.isRegularFile(p)) {
-                events.attachToScenario(m.getName() + ": " + f[1], p, f[2]);
-            }
-        }
+        MachineFiles.attach(events, m);
     }
 
     /** Why the rest of the scenario cannot run after {@code failure}, or null if it can. */
