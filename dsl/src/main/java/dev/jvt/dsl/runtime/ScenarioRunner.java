@@ -79,7 +79,7 @@ public final class ScenarioRunner {
     }
 
     /** 0 all passed; 1 a test failed; 2 bad input; 3 missing prerequisite; 4 infrastructure failure. */
-    static int exitCode(List<ScenarioRun> runs) {
+    public static int exitCode(List<ScenarioRun> runs) {
         int code = 0;
         for (ScenarioRun r : runs) {
             for (TestRun t : r.tests()) {
@@ -200,7 +200,8 @@ public final class ScenarioRunner {
         return i < 0 ? String.valueOf(s) : s.substring(0, i);
     }
 
-    private static Throwable bootAll(Iterable<Machine> machines) {
+    /** Launches every machine at once and waits until all booted; returns the first failure, or null. */
+    public static Throwable bootAll(Iterable<Machine> machines) {
         List<CompletableFuture<Void>> boots = new ArrayList<>();
         for (Machine m : machines) {
             boots.add(CompletableFuture.runAsync(() -> {
