@@ -100,20 +100,31 @@ public final class Machine implements AutoCloseable {
 
     // ---------------------------------------------------------------- lifecycle
 
+    /** One QEMU process and its connections. */
+    private record Session(QemuProcess process, Qmp qmp, SocketChannel serial, SocketChannel cmd, Path sockets) {
+    }
+
     /** Starts QEMU without waiting for the guest to boot. */
     public void launch() {
         if (isRunning()) {
             throw JvtException.testFailure(config.name() + ": already running");
         }
         config.validate();
-        int gen = generation.incrementAndGet();
-        console.clearAbort();
         booted = false;
+        install(startQemu(s -> List.of()), true);
+    }
+
+    /**
+     * Starts a QEMU process for this machine with {@code extra} arguments (given its socket
+     * folder) and connects to it. The caller installs the session as the current one.
+     */
+    private Session startQemu(java.util.function.Function<Path, List<String>> extra) {
+        int gen = generation.incrementAndGet();
         try {
             Files.createDirectories(env.directory());
-            Path sockets = env.sockets().resolve(config.name() + "-" + gen);
+            Path sockets = work().resolve("s" + gen);
             Files.createDirectories(sockets);
-            QemuCommandLine.Resolved r = resolve(sockets);
+            QemuCommandLine.Resolved r = resolve(sockets, extra.apply(sockets));
             List<String> cmd = QemuCommandLine.build(config, r);
             Files.writeString(env.directory().resolve("qemu-cmdline.txt"), shellQuote(cmd) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -126,26 +137,43 @@ public final class Machine implements AutoCloseable {
             ServerSocketChannel serialServer = listen(sockets.resolve("serial.sock"));
             ServerSocketChannel cmdServer = config.builtinGuest() ? listen(sockets.resolve("cmd.sock")) : null;
             QemuProcess p = QemuProcess.start(cmd, env.directory().resolve("qemu.log"));
-            process = p;
             events.machineStarted(config.name(), env.directory());
             try {
                 SocketChannel qmpConn = accept(qmpServer, p, "monitor");
-                serial = accept(serialServer, p, "serial console");
+                SocketChannel serialConn = accept(serialServer, p, "serial console");
                 SocketChannel cmdConn = cmdServer == null ? null : accept(cmdServer, p, "command port");
-                startSerialReader(serial);
-                if (cmdConn != null) {
-                    channel.attach(cmdConn, true);
-                }
-                qmp = new Qmp(config.name(), qmpConn, Timeouts.MONITOR);
+                startSerialReader(serialConn);
+                Qmp q = new Qmp(config.name(), qmpConn, Timeouts.MONITOR);
+                return new Session(p, q, serialConn, cmdConn, sockets);
+            } catch (RuntimeException e) {
+                p.kill();
+                throw e;
             } finally {
                 close(qmpServer);
                 close(serialServer);
                 close(cmdServer);
             }
-            p.onExit().thenRun(() -> onQemuExit(p));
         } catch (IOException e) {
             throw JvtException.infrastructure(config.name() + ": cannot start: " + e.getMessage(), e);
         }
+    }
+
+    /** Makes {@code s} the machine's current QEMU. */
+    private void install(Session s, boolean expectHello) {
+        console.clearAbort();
+        process = s.process();
+        qmp = s.qmp();
+        serial = s.serial();
+        if (s.cmd() != null) {
+            channel.attach(s.cmd(), expectHello);
+        }
+        QemuProcess p = s.process();
+        p.onExit().thenRun(() -> onQemuExit(p));
+    }
+
+    /** A private folder for this machine's sockets, vmstate and disk overlays (removed with the run's work folder). */
+    private Path work() throws IOException {
+        return Files.createDirectories(env.sockets().resolve(config.name()));
     }
 
     /**
@@ -154,10 +182,10 @@ public final class Machine implements AutoCloseable {
      */
     public List<String> plannedCommandLine(Path sockets) {
         config.validate();
-        return QemuCommandLine.build(config, resolve(sockets));
+        return QemuCommandLine.build(config, resolve(sockets, List.of()));
     }
 
-    private QemuCommandLine.Resolved resolve(Path sockets) {
+    private QemuCommandLine.Resolved resolve(Path sockets, List<String> extra) {
         Path qemu = Prerequisites.qemu(config.arch());
         String a = config.accel();
         if (a.equals("auto")) {
@@ -173,7 +201,29 @@ public final class Machine implements AutoCloseable {
             initrd = BuiltinGuest.image(kit, config.guest());
             append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + " " + append;
         }
-        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, List.of());
+        List<String> args = new ArrayList<>(storage().args());
+        args.addAll(extra);
+        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, args);
+    }
+
+    private volatile Storage storage;
+
+    /** The machine's disks, created once and kept across restarts (like real disks). */
+    private Storage storage() {
+        Storage s = storage;
+        if (s == null) {
+            synchronized (this) {
+                if (storage == null) {
+                    try {
+                        storage = Storage.prepare(config, work());
+                    } catch (IOException e) {
+                        throw JvtException.infrastructure(config.name() + ": cannot prepare disks: " + e.getMessage(), e);
+                    }
+                }
+                s = storage;
+            }
+        }
+        return s;
     }
 
     private static ServerSocketChannel listen(Path path) throws IOException {
@@ -608,6 +658,191 @@ public final class Machine implements AutoCloseable {
     public Qmp qmp() {
         requireRunning("use QMP");
         return qmp;
+    }
+
+    // ---------------------------------------------------------------- registers, pause, screenshots
+
+    private static final Pattern REGISTER = Pattern.compile("\\b([A-Z][A-Z0-9]*)\\s*=\\s*([0-9a-fA-F]+)\\b");
+
+    /**
+     * {@code info registers} parsed: {@code RIP}, {@code RSP}, {@code RFLAGS} (also {@code RFL}),
+     * {@code CR0}… as numbers; segment registers give their selector, GDT/IDT their base.
+     */
+    public java.util.Map<String, java.math.BigInteger> registers() {
+        String text = monitor("info registers");
+        return parseRegisters(text);
+    }
+
+    static java.util.Map<String, java.math.BigInteger> parseRegisters(String text) {
+        java.util.Map<String, java.math.BigInteger> regs = new java.util.LinkedHashMap<>();
+        java.util.regex.Matcher m = REGISTER.matcher(text);
+        while (m.find()) {
+            regs.putIfAbsent(m.group(1), new java.math.BigInteger(m.group(2), 16));
+        }
+        if (regs.containsKey("RFL")) {
+            regs.putIfAbsent("RFLAGS", regs.get("RFL"));
+        }
+        if (regs.containsKey("EFL")) {
+            regs.putIfAbsent("EFLAGS", regs.get("EFL"));
+        }
+        return regs;
+    }
+
+    /** Stops the virtual CPUs (QMP {@code stop}); input sent meanwhile is delivered after resume. */
+    public void pause() {
+        events.step(config.name(), "pause", () -> {
+            requireRunning("pause");
+            qmp.execute("stop");
+        });
+    }
+
+    /** Continues the virtual CPUs (QMP {@code cont}). */
+    public void resume() {
+        events.step(config.name(), "resume", () -> {
+            requireRunning("resume");
+            qmp.execute("cont");
+        });
+    }
+
+    /** Whether the virtual CPUs are running (QMP {@code query-status}). */
+    public boolean isPaused() {
+        requireRunning("query status");
+        return !qmp.execute("query-status").path("running").asBoolean(true);
+    }
+
+    /** The display as a PNG in the machine's folder, attached to the report; returns the file. */
+    public Path screenshot(String name) {
+        checkName(name, "screenshot");
+        return events.step(config.name(), "screenshot '" + name + "'", () -> {
+            requireRunning("take a screenshot");
+            Path file = env.directory().resolve("screenshot-" + name + ".png");
+            Files.createDirectories(file.getParent());
+            qmp.execute("screendump", java.util.Map.of("filename", file.toAbsolutePath().toString(), "format", "png"), Timeouts.MONITOR);
+            events.attach("screenshot " + name, file, "image/png");
+            return file;
+        });
+    }
+
+    // ---------------------------------------------------------------- removable media
+
+    /** Inserts {@code file} into removable drive {@code device} ('cd0', …), as the monitor's change does. */
+    public void change(String device, Object file) {
+        Path p = file instanceof Path pp ? pp : Path.of(String.valueOf(file));
+        events.step(config.name(), "change " + device + " " + p, () -> {
+            requireRunning("change media");
+            if (!Files.isReadable(p)) {
+                throw JvtException.badInput(config.name() + ": change " + device + ": file not found: " + p.toAbsolutePath());
+            }
+            qmp.execute("blockdev-change-medium", java.util.Map.of("device", device, "filename", p.toAbsolutePath().toString(),
+                    "format", "raw", "read-only-mode", "read-only"), Timeouts.MONITOR);
+        });
+    }
+
+    /** Ejects the medium of removable drive {@code device}. */
+    public void eject(String device) {
+        events.step(config.name(), "eject " + device, () -> {
+            requireRunning("eject media");
+            qmp.execute("eject", java.util.Map.of("device", device, "force", true), Timeouts.MONITOR);
+        });
+    }
+
+    // ---------------------------------------------------------------- snapshots and migration
+
+    private static final Pattern SNAPSHOT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+    private static void checkName(String name, String what) {
+        if (name == null || !SNAPSHOT_NAME.matcher(name).matches()) {
+            throw JvtException.badInput(what + " name '" + name + "' must be 1-64 letters, digits, '_', '.' or '-'");
+        }
+    }
+
+    /** Saves the whole machine (memory, devices, disks) under {@code name}. */
+    public void snapshot(String name) {
+        checkName(name, "snapshot");
+        events.step(config.name(), "snapshot '" + name + "'", () -> {
+            requireRunning("take a snapshot");
+            String out = qmp.hmp("savevm " + name, Timeouts.MONITOR);
+            if (!out.isBlank()) {
+                throw JvtException.testFailure(config.name() + ": snapshot '" + name + "' failed: " + out.strip()
+                        + (out.contains("does not support snapshots") ? " (snapshots need qcow2 disks: keep overlay: true)" : ""));
+            }
+        });
+    }
+
+    /**
+     * Goes back to snapshot {@code name}: the running QEMU loads it; a machine that is down (it
+     * crashed, or was shut down) is started anew straight from the snapshot.
+     */
+    public void rewind(String name) {
+        checkName(name, "rewind");
+        events.step(config.name(), "rewind to '" + name + "'", () -> {
+            if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
+                String out = qmp.hmp("loadvm " + name, Timeouts.MONITOR);
+                if (!out.isBlank()) {
+                    throw JvtException.testFailure(config.name() + ": rewind to '" + name + "' failed: " + out.strip());
+                }
+            } else {
+                QemuProcess old = process;
+                if (old != null && old.isAlive()) {
+                    old.kill();
+                }
+                install(startQemu(s -> List.of("-loadvm", name)), false);
+            }
+            booted = true;
+            console.skipToEnd();
+        });
+    }
+
+    /**
+     * Live-migrates the running guest to a fresh QEMU process with the same configuration, as the
+     * monitor's {@code migrate} does between hosts; the guest keeps running, the old process exits.
+     */
+    public void migrate() {
+        migrate(Timeouts.MONITOR);
+    }
+
+    public void migrate(Duration timeout) {
+        events.step(config.name(), "migrate to a new QEMU process", () -> {
+            QemuProcess oldProcess = requireRunning("migrate");
+            Qmp oldQmp = qmp;
+            long t0 = System.nanoTime();
+            Session target = startQemu(s -> List.of("-incoming", "unix:" + s.resolve("migrate.sock")));
+            try {
+                oldQmp.execute("migrate-set-parameters", java.util.Map.of("max-bandwidth", 8L << 30, "downtime-limit", 300), timeout);
+                oldQmp.execute("migrate", java.util.Map.of("uri", "unix:" + target.sockets().resolve("migrate.sock")), timeout);
+                while (true) {
+                    String status = oldQmp.execute("query-migrate").path("status").asText();
+                    if (status.equals("completed")) {
+                        break;
+                    }
+                    if (status.equals("failed") || status.equals("cancelled")) {
+                        throw JvtException.infrastructure(config.name() + ": migration " + status + ": "
+                                + oldQmp.execute("query-migrate").path("error-desc").asText("") + "\nQEMU log:\n" + target.process().logTail(10));
+                    }
+                    if (System.nanoTime() - t0 > timeout.toNanos()) {
+                        throw JvtException.testFailure(config.name() + ": migration did not complete within " + Timeouts.human(timeout)
+                                + " (status " + status + ")");
+                    }
+                    sleep(20);
+                }
+                // the target starts the guest by itself once the state arrived; wait for that
+                long deadline = System.nanoTime() + timeout.toNanos();
+                while (!target.qmp().execute("query-status").path("running").asBoolean(false)) {
+                    if (System.nanoTime() > deadline) {
+                        target.qmp().execute("cont");
+                        break;
+                    }
+                    sleep(10);
+                }
+            } catch (RuntimeException e) {
+                target.process().kill();
+                throw e;
+            }
+            oldProcess.expectExit();
+            install(target, false);
+            oldQmp.close();
+            oldProcess.kill();
+        });
     }
 
     // ---------------------------------------------------------------- helpers

@@ -29,6 +29,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static {
         BENCHMARKS.put("boot", BootBenchmark::new);
+        BENCHMARKS.put("rewind", dev.jvt.dsl.bench.RewindBenchmark::new);
     }
 
     @Parameters(arity = "0..*", paramLabel = "BENCHMARK", description = "Which: ${COMPLETION-CANDIDATES} (default: all).",

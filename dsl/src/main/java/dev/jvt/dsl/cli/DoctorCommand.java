@@ -15,6 +15,9 @@ public final class DoctorCommand implements Callable<Integer> {
     @CommandLine.Option(names = "--no-install", description = "Only report; do not install missing packages even as root.")
     boolean noInstall;
 
+    @CommandLine.Option(names = "--test-tools", description = "Also install what jvt's own test suite needs (genisoimage, ...).")
+    boolean testTools;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -24,6 +27,9 @@ public final class DoctorCommand implements Callable<Integer> {
         JvtException problem = null;
         try {
             Prerequisites.ensure(!noInstall);
+            if (testTools) {
+                Prerequisites.ensureTestTools(!noInstall);
+            }
         } catch (JvtException e) {
             problem = e;
         }

@@ -137,23 +137,35 @@ public final class ScenarioRunner {
             if (bootFailure != null) {
                 stopped = "boot failed";
             }
-            if (stopped == null && !def.setups().isEmpty()) {
+            boolean snapshots = def.isolation() == ScenarioDefinition.Isolation.SNAPSHOT && selected.size() > 1;
+            if (stopped == null && (!def.setups().isEmpty() || snapshots)) {
                 TestRun setup = events.startTest("setup", TestRun.Kind.SETUP);
                 Throwable f = runBlocks(def.setups(), ctx, def);
+                if (f == null && snapshots) {
+                    f = eachMachine(machines.values(), m -> m.snapshot(SETUP_SNAPSHOT));
+                }
                 events.finishTest(setup, f);
                 if (f != null) {
                     stopped = "setup failed";
                 }
             }
+            boolean first = true;
             for (ScenarioDefinition.TestDefinition t : selected) {
                 TestRun tr = events.startTest(t.name(), TestRun.Kind.TEST);
                 if (stopped != null) {
                     events.finishTest(tr, Status.SKIPPED, JvtException.testFailure("not run: " + stopped));
                     continue;
                 }
-                Throwable f = runBlocks(List.of(t.body()), ctx, def);
+                Throwable f = null;
+                if (!first) {
+                    f = prepareTest(def, machines, ctx);
+                }
+                first = false;
+                if (f == null) {
+                    f = runBlocks(List.of(t.body()), ctx, def);
+                }
                 events.finishTest(tr, f);
-                stopped = stopReason(f, machines.values());
+                stopped = stopReason(f, machines.values(), def.isolation());
             }
             if (!def.teardowns().isEmpty() && bootFailure == null) {
                 TestRun td = events.startTest("teardown", TestRun.Kind.TEARDOWN);
@@ -178,8 +190,50 @@ public final class ScenarioRunner {
         MachineFiles.attach(events, m);
     }
 
+    /** The snapshot every test starts from under isolation 'snapshot'. */
+    public static final String SETUP_SNAPSHOT = "jvt-setup";
+
+    /** Brings the machines back to the state after setup, as the scenario's isolation says. */
+    private Throwable prepareTest(ScenarioDefinition def, Map<String, Machine> machines, TestContext ctx) {
+        switch (def.isolation()) {
+            case SNAPSHOT:
+                return eachMachine(machines.values(), m -> m.rewind(SETUP_SNAPSHOT));
+            case REBOOT: {
+                Throwable f = eachMachine(machines.values(), m -> {
+                    if (m.isRunning()) {
+                        m.crash();
+                    }
+                    m.launch();
+                    m.waitBooted();
+                });
+                return f != null ? f : runBlocks(def.setups(), ctx, def);
+            }
+            default:
+                return null;
+        }
+    }
+
+    /** Runs {@code action} on every machine at once; returns the first failure, or null. */
+    public static Throwable eachMachine(Iterable<Machine> machines, java.util.function.Consumer<Machine> action) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Machine m : machines) {
+            all.add(CompletableFuture.runAsync(() -> action.accept(m)));
+        }
+        Throwable first = null;
+        for (CompletableFuture<Void> f : all) {
+            try {
+                f.join();
+            } catch (CompletionException e) {
+                if (first == null) {
+                    first = e.getCause();
+                }
+            }
+        }
+        return first;
+    }
+
     /** Why the rest of the scenario cannot run after {@code failure}, or null if it can. */
-    private static String stopReason(Throwable failure, Iterable<Machine> machines) {
+    private static String stopReason(Throwable failure, Iterable<Machine> machines, ScenarioDefinition.Isolation isolation) {
         if (failure instanceof GuestFailureException g) {
             return "failOn matched on " + g.machine();
         }
@@ -188,7 +242,7 @@ public final class ScenarioRunner {
             if (f instanceof GuestFailureException g) {
                 return "failOn matched on " + g.machine();
             }
-            if (f != null && !m.isRunning()) {
+            if (f != null && !m.isRunning() && isolation == ScenarioDefinition.Isolation.SEQUENTIAL) {
                 return "machine " + m.getName() + " is down (" + firstLine(f.getMessage()) + ")";
             }
         }
@@ -202,24 +256,10 @@ public final class ScenarioRunner {
 
     /** Launches every machine at once and waits until all booted; returns the first failure, or null. */
     public static Throwable bootAll(Iterable<Machine> machines) {
-        List<CompletableFuture<Void>> boots = new ArrayList<>();
-        for (Machine m : machines) {
-            boots.add(CompletableFuture.runAsync(() -> {
-                m.launch();
-                m.waitBooted();
-            }));
-        }
-        Throwable first = null;
-        for (CompletableFuture<Void> f : boots) {
-            try {
-                f.join();
-            } catch (CompletionException e) {
-                if (first == null) {
-                    first = e.getCause();
-                }
-            }
-        }
-        return first;
+        return eachMachine(machines, m -> {
+            m.launch();
+            m.waitBooted();
+        });
     }
 
     /** Runs closures with {@code ctx} as delegate; returns the failure (with its scenario line), or null. */

@@ -96,6 +96,30 @@ public final class Prerequisites {
         guestKit();
     }
 
+    /** Debian packages only jvt's own test suite needs (command → package). */
+    public static final java.util.Map<String, String> TEST_TOOLS = new java.util.LinkedHashMap<>(java.util.Map.of(
+            "genisoimage", "genisoimage"));
+
+    /** Installs the test suite's tools (as root) or fails with the command that does. */
+    public static void ensureTestTools(boolean install) {
+        List<String> missing = TEST_TOOLS.entrySet().stream().filter(e -> Host.which(e.getKey()) == null)
+                .map(java.util.Map.Entry::getValue).distinct().toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        if (install && Apt.available() && Apt.isRoot()) {
+            System.err.println("jvt: installing " + String.join(" ", missing) + " (test tools) with apt-get ...");
+            Apt.Outcome o = Apt.install(missing);
+            if (o.ok()) {
+                return;
+            }
+            throw JvtException.prerequisite("apt-get install " + String.join(" ", missing) + " failed:\n" + tail(o.output(), 15)
+                    + "\nfix: sudo apt-get update && sudo apt-get install -y " + String.join(" ", missing));
+        }
+        throw JvtException.prerequisite("the test suite needs: " + String.join(", ", missing)
+                + "\nfix: sudo apt-get install -y " + String.join(" ", missing));
+    }
+
     /** The doctor's table. Never throws: each problem becomes a failed check with its fix. */
     public static List<Check> checks() {
         List<Check> out = new ArrayList<>();

@@ -1,0 +1,91 @@
+package dev.jvt.engine;
+
+import dev.jvt.engine.host.Prerequisites;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A machine's block devices, prepared once per machine and kept across restarts:
+ * <ul>
+ *   <li>{@code jvt-state}: a small qcow2 that holds the vmstate of snapshots (savevm needs one);</li>
+ *   <li>{@code disk0..}: virtio-blk disks — a user image behind a fresh qcow2 overlay (the image is
+ *       never written), the image itself with {@code overlay: false}, or a scratch qcow2 by size;</li>
+ *   <li>{@code cd0..}: IDE CD-ROM drives, read-only, for {@code change}/{@code eject}.</li>
+ * </ul>
+ */
+record Storage(List<String> args, List<Path> created) {
+
+    static Storage prepare(MachineConfig config, Path work) throws IOException {
+        List<String> a = new ArrayList<>();
+        List<Path> created = new ArrayList<>();
+        Path state = work.resolve("state.qcow2");
+        qemuImg(List.of("create", "-q", "-f", "qcow2", state.toString(), "1M"));
+        created.add(state);
+        a.addAll(List.of("-drive", "if=none,id=jvt-state,format=qcow2,file=" + state));
+
+        boolean bootDisk = config.boot().equals("disk");
+        int i = 0;
+        for (MachineConfig.Disk d : config.disks()) {
+            String id = "disk" + i;
+            String file;
+            String format;
+            if (d.path() == null) {
+                Path scratch = work.resolve(id + ".qcow2");
+                qemuImg(List.of("create", "-q", "-f", "qcow2", scratch.toString(), d.size()));
+                created.add(scratch);
+                file = scratch.toString();
+                format = "qcow2";
+            } else if (d.overlay()) {
+                Path overlay = work.resolve(id + "-overlay.qcow2");
+                qemuImg(List.of("create", "-q", "-f", "qcow2", "-F", d.format(), "-b", d.path().toAbsolutePath().toString(),
+                        overlay.toString()));
+                created.add(overlay);
+                file = overlay.toString();
+                format = "qcow2";
+            } else {
+                file = d.path().toAbsolutePath().toString();
+                format = d.format();
+            }
+            a.addAll(List.of("-drive", "if=none,id=" + id + ",format=" + format + ",file=" + file.replace(",", ",,"),
+                    "-device", "virtio-blk-pci,drive=" + id + ",id=" + id + "-dev,serial=" + id
+                            + (bootDisk && i == 0 ? ",bootindex=0" : "")));
+            i++;
+        }
+        boolean bootCd = config.boot().equals("cdrom");
+        int c = 0;
+        for (Path cd : config.cdroms()) {
+            String id = "cd" + c;
+            a.addAll(List.of("-drive", "if=none,id=" + id + ",media=cdrom,readonly=on,format=raw,file="
+                            + cd.toAbsolutePath().toString().replace(",", ",,"),
+                    "-device", "ide-cd,drive=" + id + ",id=" + id + "-dev" + (bootCd && c == 0 ? ",bootindex=0" : "")));
+            c++;
+        }
+        return new Storage(List.copyOf(a), List.copyOf(created));
+    }
+
+    static String qemuImg(List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Prerequisites.qemuImg().toString());
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("qemu-img " + String.join(" ", args) + " did not finish");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException("qemu-img " + String.join(" ", args) + " failed: " + out.strip());
+        }
+        return out;
+    }
+}
