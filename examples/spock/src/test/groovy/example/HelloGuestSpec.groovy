@@ -5,7 +5,7 @@ import dev.jvt.spock.Jvt
 import spock.lang.Shared
 import spock.lang.Specification
 
-/** Boots jvt's built-in guest once for the spec; each feature uses it. */
+/** Boots jvt's built-in guest once for the spec; each feature starts from the same snapshot. */
 @Jvt
 class HelloGuestSpec extends Specification {
     @Shared Machine guest = machine('guest') {
@@ -39,5 +39,16 @@ class HelloGuestSpec extends Specification {
     def "the QEMU monitor answers"() {
         expect:
         guest.monitor('info status').contains('running')
+    }
+
+    def "a feature may leave a mess"() {
+        expect:
+        guest.succeed('rm -rf /bin/ls; echo mess > /root/mess; cat /root/mess') == 'mess\n'
+    }
+
+    def "the next feature does not see it: the guest was rewound"() {
+        expect:
+        guest.execute('test -e /root/mess')[0] == 1
+        guest.succeed('ls /bin').contains('busybox')
     }
 }

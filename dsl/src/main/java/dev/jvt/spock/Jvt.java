@@ -24,9 +24,11 @@ import java.lang.annotation.Target;
  * }
  * </pre>
  *
- * They boot once, after the shared fields are set and before {@code setupSpec}; every feature
- * (every iteration of a data-driven one) is a test in the run's reports, every machine action a
- * step; a feature that fails gets each machine's console attached. The run directory, with
+ * They boot once, after the shared fields are set and before {@code setupSpec}; after
+ * {@code setupSpec} each is snapshotted, and every feature iteration but the first starts by
+ * rewinding to that snapshot ({@code isolation = 'sequential'}: features continue from each
+ * other). Every feature iteration is a test in the run's reports, every machine action a step; a
+ * feature that fails gets each machine's console and a screenshot attached. The run directory, with
  * Allure results and JUnit XML, is {@code target/jvt-runs/<time>} (system property
  * {@code jvt.runs} changes the base folder).
  */
@@ -35,4 +37,6 @@ import java.lang.annotation.Target;
 @Documented
 @ExtensionAnnotation(JvtExtension.class)
 public @interface Jvt {
+    /** 'snapshot' (default): each feature starts from the state after setupSpec; 'sequential': from the previous feature's. */
+    String isolation() default "snapshot";
 }

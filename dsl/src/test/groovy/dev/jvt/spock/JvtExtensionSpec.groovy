@@ -50,6 +50,14 @@ class JvtExtensionSpec extends Specification {
                     expect: box.succeed("echo $word").trim() == word
                     where: word << ['one', 'two']
                 }
+
+                def "a feature leaves a file behind"() {
+                    expect: box.succeed('echo x > /root/left-behind; ls /root').contains('left-behind')
+                }
+
+                def "the next feature starts from the snapshot, without it"() {
+                    expect: box.execute('test -e /root/left-behind')[0] == 1
+                }
             }
         ''')
         run = runs.resolve('latest').toRealPath()
@@ -61,16 +69,24 @@ class JvtExtensionSpec extends Specification {
 
     def "features run against the machine declared in a @Shared field, and Spock sees their outcome"() {
         expect:
-        result.testsSucceededCount == 4        // the data-driven feature counts besides its two iterations
+        result.testsSucceededCount == 6        // the data-driven feature counts besides its two iterations
         result.testsFailedCount == 1
         result.failures[0].exception.message.contains('box: command failed with exit code 3: echo about to fail; exit 3')
     }
 
-    def "the machine boots once for the whole spec"() {
+    def "the machine boots once for the whole spec, is snapshotted after setupSpec and rewound before each later feature"() {
+        given:
+        def later = tests.findAll { it.name != 'the guest runs Linux' }
+
         expect:
         Files.readAllLines(run.resolve('guestspec/box/qemu-cmdline.txt')).size() == 1
-        container.befores*.name == ['boot']
+        container.befores*.name == ['boot', 'setupSpec']
         container.befores[0].steps*.name == ['box: waiting for boot']
+        container.befores[1].steps*.name == ["box: snapshot 'jvt-setup'"]
+        tests.find { it.name == 'the guest runs Linux' }.steps*.name == ['box: must succeed: uname -s']
+        later.size() == 5
+        later.every { it.steps[0].name == "box: rewind to 'jvt-setup'" && it.steps[0].status == 'passed' }
+        tests.find { it.name == 'the next feature starts from the snapshot, without it' }.status == 'passed'
     }
 
     def "every feature iteration is an Allure result with its steps, like a scenario's test"() {
@@ -79,19 +95,25 @@ class JvtExtensionSpec extends Specification {
 
         expect:
         tests.collectEntries { [it.name, it.status] } == ['the guest runs Linux': 'passed', 'a failing command fails the feature': 'failed',
-                'each iteration is a test: one': 'passed', 'each iteration is a test: two': 'passed']
+                'each iteration is a test: one': 'passed', 'each iteration is a test: two': 'passed',
+                'a feature leaves a file behind': 'passed', 'the next feature starts from the snapshot, without it': 'passed']
         linux.steps*.name == ['box: must succeed: uname -s']
+        linux.steps[0].parameters.collectEntries { [it.name, it.value] } == [machine: 'box', command: 'uname -s']
         linux.labels.find { it.name == 'suite' }.value == 'GuestSpec'
         container.afters.find { it.name == 'machine files' }.attachments*.name ==
                 ['box: serial console', 'box: console cast (asciinema)', 'box: QEMU command line', 'box: QEMU log']
     }
 
-    def "a failing feature carries the message and the console at the failure"() {
+    def "a failing feature carries the message, the console at the failure and a screenshot"() {
         given:
         def failed = tests.find { it.name == 'a failing command fails the feature' }
         def console = failed.attachments.find { it.name == 'box: console at the failure' }
+        def shot = failed.steps.find { it.name == "box: screenshot 'failure-001'" }.attachments[0]
 
         expect:
+        shot.name == 'screenshot failure-001'
+        shot.type == 'image/png'
+        Files.readAllBytes(run.resolve('allure-results').resolve(shot.source))[0..3] == [0x89, 0x50, 0x4e, 0x47] as byte[]
         failed.statusDetails.message.startsWith('box: command failed with exit code 3: echo about to fail; exit 3\nstdout:\n  about to fail')
         failed.statusDetails.message.contains('last console lines:\nbox # ')
         Files.readString(run.resolve('allure-results').resolve(console.source)).contains('Run /init as init process')
@@ -111,7 +133,7 @@ class JvtExtensionSpec extends Specification {
         then:
         noExceptionThrown()
         xml.testsuite.@name.text() == 'GuestSpec'
-        xml.testsuite.@tests.text() == '4'
+        xml.testsuite.@tests.text() == '6'
         xml.testsuite.@failures.text() == '1'
     }
 

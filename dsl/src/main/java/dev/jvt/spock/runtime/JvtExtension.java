@@ -1,5 +1,6 @@
 package dev.jvt.spock.runtime;
 
+import dev.jvt.dsl.DslException;
 import dev.jvt.engine.events.TestRun;
 import dev.jvt.spock.Jvt;
 import org.spockframework.runtime.AbstractRunListener;
@@ -16,9 +17,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * The extension behind {@link Jvt}. It only adds interceptors:
  * <ul>
  *   <li>around the shared-field initializer: {@code machine(...)} declares machines of this spec;</li>
- *   <li>before {@code setupSpec}: the machines boot (the "boot" fixture); {@code setupSpec} itself
- *       is the "setupSpec" fixture;</li>
- *   <li>around every feature iteration: a test in the reports, with the machines' consoles
+ *   <li>around {@code setupSpec}: the machines boot (the "boot" fixture); {@code setupSpec} itself
+ *       and a snapshot of every machine are the "setupSpec" fixture;</li>
+ *   <li>around every feature iteration: a test in the reports that starts by rewinding the
+ *       machines to that snapshot (but the first), with the machines' consoles and screenshots
  *       attached when it fails;</li>
  *   <li>around {@code cleanupSpec}: the "cleanupSpec" fixture, then the machines stop and the run's
  *       reports are updated.</li>
@@ -29,6 +31,11 @@ public final class JvtExtension implements IAnnotationDrivenExtension<Jvt> {
     @Override
     public void visitSpecAnnotation(Jvt annotation, SpecInfo annotated) {
         SpecInfo spec = annotated.getBottomSpec();
+        boolean rewind = switch (annotation.isolation()) {
+            case "snapshot" -> true;
+            case "sequential" -> false;
+            default -> throw new DslException("@Jvt(isolation = '" + annotation.isolation() + "') is not one of snapshot, sequential");
+        };
         SpecMetaClass.install(spec.getReflection());
         AtomicReference<SpecRun> current = new AtomicReference<>();
         spec.addListener(new AbstractRunListener() {
@@ -42,7 +49,7 @@ public final class JvtExtension implements IAnnotationDrivenExtension<Jvt> {
         });
 
         spec.addSharedInitializerInterceptor(inv -> {
-            SpecRun run = SpecRun.open(spec.getName());
+            SpecRun run = SpecRun.open(spec.getName(), rewind);
             current.set(run);
             try {
                 run.declare(inv::proceed);
@@ -53,13 +60,9 @@ public final class JvtExtension implements IAnnotationDrivenExtension<Jvt> {
         });
 
         spec.addSetupSpecInterceptor(inv -> {
-            SpecRun run = current.updateAndGet(r -> r != null ? r : SpecRun.open(spec.getName()));
+            SpecRun run = current.updateAndGet(r -> r != null ? r : SpecRun.open(spec.getName(), rewind));
             run.boot(featureNames(spec));
-            if (!spec.getAllSetupSpecMethods().isEmpty()) {
-                run.fixture("setupSpec", TestRun.Kind.SETUP, inv::proceed);
-            } else {
-                inv.proceed();
-            }
+            run.setupSpec(!spec.getAllSetupSpecMethods().isEmpty(), inv::proceed);
         });
 
         for (FeatureInfo feature : spec.getAllFeatures()) {

@@ -43,21 +43,26 @@ public final class SpecRun {
     private final Map<String, Machine> machines = new LinkedHashMap<>();
     private final AtomicInteger failures = new AtomicInteger();
     private Path sockets;
+    private final boolean rewind;
     private boolean bootFailed;
+    private boolean snapshotTaken;
+    private boolean firstTest = true;
     private volatile TestRun open;
     private volatile Throwable openFailure;
     private boolean closed;
 
-    private SpecRun(JvtSession session, String name) {
+    private SpecRun(JvtSession session, String name, boolean rewind) {
         this.session = session;
+        this.rewind = rewind;
         this.definition = new ScenarioDefinition(name, null, 0);
         this.run = new ScenarioRun(name, null, session.folderFor(name));
         this.events = new Events(run, session.listeners());
         events.scenarioStarted();
     }
 
-    static SpecRun open(String name) {
-        return new SpecRun(JvtSession.get(), name);
+    /** {@code rewind}: every feature iteration starts from the snapshot taken after setupSpec. */
+    static SpecRun open(String name, boolean rewind) {
+        return new SpecRun(JvtSession.get(), name, rewind);
     }
 
     /** The spec whose shared fields are being initialized on this thread; {@code what} names the caller for the error. */
@@ -130,13 +135,45 @@ public final class SpecRun {
     }
 
     /**
-     * One feature iteration (with its setup and cleanup) as a test. Spock reports a feature's
+     * The spec's setupSpec methods (if any), then, for rewinding, a snapshot of every machine:
+     * the "setupSpec" fixture, like a scenario's setup.
+     */
+    void setupSpec(boolean hasSetupSpec, Body body) throws Throwable {
+        if (machines.isEmpty() || (!rewind && !hasSetupSpec)) {
+            body.run();
+            return;
+        }
+        fixture("setupSpec", TestRun.Kind.SETUP, () -> {
+            body.run();
+            if (rewind && openFailure == null) {
+                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.snapshot(ScenarioRunner.SETUP_SNAPSHOT));
+                if (f != null) {
+                    throw f;
+                }
+                snapshotTaken = true;
+            }
+        });
+    }
+
+    /**
+     * One feature iteration (with its setup and cleanup) as a test; every one but the first
+     * starts by rewinding the machines to the snapshot taken after setupSpec. Spock reports a feature's
      * errors to its listeners rather than throwing them through interceptors, so they arrive
      * through {@link #failed}; a failure attaches each machine's console, an aborted iteration
      * (a failed assumption) is skipped.
      */
     void test(String name, Body body) throws Throwable {
-        around(events.startTest(name, TestRun.Kind.TEST), body);
+        boolean first = firstTest;
+        firstTest = false;
+        around(events.startTest(name, TestRun.Kind.TEST), () -> {
+            if (!first && snapshotTaken) {
+                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.rewind(ScenarioRunner.SETUP_SNAPSHOT));
+                if (f != null) {
+                    throw f;
+                }
+            }
+            body.run();
+        });
     }
 
     private void around(TestRun t, Body body) throws Throwable {
@@ -175,7 +212,10 @@ public final class SpecRun {
         }
     }
 
-    /** Each machine's console transcript at the moment of the failure, attached to the failing test. */
+    /**
+     * Each machine's console transcript at the moment of the failure, and a screenshot of its
+     * display, attached to the failing test.
+     */
     private void attachEvidence() {
         int n = failures.incrementAndGet();
         for (Machine m : machines.values()) {
@@ -189,6 +229,13 @@ public final class SpecRun {
                 events.attach(m.getName() + ": console at the failure", f, "text/plain");
             } catch (IOException | RuntimeException e) {
                 System.err.println("jvt: cannot save the console of " + m.getName() + ": " + e.getMessage());
+            }
+            if (m.isRunning()) {
+                try {
+                    m.screenshot(String.format("failure-%03d", n));
+                } catch (RuntimeException e) {
+                    System.err.println("jvt: cannot take a screenshot of " + m.getName() + ": " + e.getMessage());
+                }
             }
         }
     }
