@@ -74,7 +74,7 @@ class HelloScenarioSpec extends Specification {
         def tests = all.findAll { it.fileName.toString().endsWith('-result.json') }.collect { json.parse(it.toFile()) }
         def container = json.parse(all.find { it.fileName.toString().endsWith('-container.json') }.toFile())
         def linux = tests.find { it.name == 'the guest runs Linux' }
-        def monitor = tests.find { it.name == 'the monitor shows the registers' }.steps[0]
+        def monitor = tests.find { it.name == 'the monitor shows the registers' }.steps.find { it.name.startsWith('hello: monitor:') }
         def files = container.afters.find { it.name == 'machine files' }.attachments
 
         expect:
@@ -86,8 +86,10 @@ class HelloScenarioSpec extends Specification {
         linux.steps[0].stop >= linux.steps[0].start
         monitor.name == 'hello: monitor: info registers'
         Files.readString(results.resolve(monitor.attachments[0].source)).startsWith('(qemu) info registers')
-        container.befores*.name == ['boot']
+        container.befores*.name == ['boot', 'setup']
         container.befores[0].steps*.name == ['hello: waiting for boot']
+        container.befores[1].steps*.name == ["hello: snapshot 'jvt-setup'"]
+        tests.findAll { it.name != 'the guest runs Linux' }.every { it.steps[0].name == "hello: rewind to 'jvt-setup'" }
         files*.name == ['hello: serial console', 'hello: console cast (asciinema)', 'hello: QEMU command line', 'hello: QEMU log']
         Files.readString(results.resolve(files[0].source)).contains('Run /init as init process')
     }
