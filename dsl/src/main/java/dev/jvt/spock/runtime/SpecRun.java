@@ -159,7 +159,7 @@ public final class SpecRun {
      * One feature iteration (with its setup and cleanup) as a test; every one but the first
      * starts by rewinding the machines to the snapshot taken after setupSpec. Spock reports a feature's
      * errors to its listeners rather than throwing them through interceptors, so they arrive
-     * through {@link #failed}; a failure attaches each machine's console, an aborted iteration
+     * through {@link #failed}; a failure attaches each machine's console and a screenshot, an aborted iteration
      * (a failed assumption) is skipped.
      */
     void test(String name, Body body) throws Throwable {
