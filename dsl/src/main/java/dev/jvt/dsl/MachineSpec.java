@@ -27,6 +27,27 @@ public final class MachineSpec {
         this.scenario = scenario;
     }
 
+    /**
+     * Runs a machine block outside a scenario file (the Spock entry point): the same keywords and
+     * checks as {@code machine(name) { ... }} in a scenario; relative paths are resolved against
+     * the scenario's file when it has one, else the current directory.
+     */
+    public static MachineConfig declare(ScenarioDefinition scenario, String name,
+                                        @DelegatesTo(value = MachineSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
+        if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
+            throw new DslException("machine name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
+        }
+        MachineConfig config = new MachineConfig(name);
+        MachineSpec spec = new MachineSpec(config, scenario);
+        if (body != null) {
+            Closure<?> c = body.rehydrate(spec, body.getOwner(), body.getThisObject());
+            c.setResolveStrategy(Closure.DELEGATE_FIRST);
+            c.call();
+        }
+        spec.finish();
+        return config;
+    }
+
     public void memory(String size) {
         config.memory(size);
     }

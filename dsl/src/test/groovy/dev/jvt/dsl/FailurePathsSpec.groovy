@@ -1,5 +1,6 @@
 package dev.jvt.dsl
 
+import groovy.json.JsonSlurper
 import groovy.xml.XmlSlurper
 import spock.lang.Shared
 import spock.lang.Specification
@@ -79,6 +80,27 @@ class FailurePathsSpec extends Specification {
         c.kind == 'failure'
         c.text.startsWith('box: command did not finish within 2.0 s: sleep 60')
         c.text.contains('last console lines of box:')
+    }
+
+    def "in the Allure results a failed test carries its message, the failed step and the last console lines"() {
+        given:
+        def json = new JsonSlurper()
+        def results = java.nio.file.Files.list(out.resolve('allure-results')).toList()
+                .findAll { it.fileName.toString().endsWith('-result.json') }.collect { json.parse(it.toFile()) }
+        def failed = results.find { it.name == 'a failing command fails the test' }
+        def waited = results.find { it.name == 'waits for text that never comes' }
+
+        expect:
+        failed.status == 'failed'
+        failed.statusDetails.message.startsWith('box: command failed with exit code 7: echo about to fail')
+        failed.statusDetails.message.contains('\nlast console lines:\nbox # ')
+        failed.steps*.name == ['box: must succeed: echo about to fail; echo on-stderr >&2; exit 7']
+        failed.steps[0].status == 'failed'
+        waited.statusDetails.message.contains('last console lines of box:\n')
+        waited.statusDetails.message.contains('some-console-output')
+        waited.statusDetails.message.count('last console lines') == 1
+        results.find { it.name == 'is not run after failOn' }.status == 'skipped'
+        results.find { it.name == 'the next test still runs' }.status == 'passed'
     }
 
     def "a QEMU killed mid-test fails that test, and the run goes on to the next scenario"() {

@@ -1,5 +1,6 @@
 package dev.jvt.dsl
 
+import groovy.json.JsonSlurper
 import groovy.xml.XmlSlurper
 import spock.lang.Shared
 import spock.lang.Specification
@@ -46,7 +47,7 @@ class HelloScenarioSpec extends Specification {
 
     def "the JUnit XML is valid against the Ant JUnit schema and holds every test"() {
         given:
-        def schemaFile = JvtCli.REPO.resolve('../shared/schemas/JUnit.xsd')
+        def schemaFile = JvtCli.junitSchema()
         def xml = new XmlSlurper().parse(junit.toFile())
 
         when:
@@ -63,5 +64,65 @@ class HelloScenarioSpec extends Specification {
         xml.testsuite.testcase*.@name*.text() as Set == ['the guest runs Linux', 'a command returns its exact output and exit status',
                 'fail passes when the command fails', 'the serial console shows the shell', 'the monitor shows the registers'] as Set
         xml.testsuite.'system-out'.text().contains('hello # typed-on-the-console')
+    }
+
+    def "the Allure results hold one result per test, each DSL action a step with its machine, and the machine's files"() {
+        given:
+        Path results = out.resolve('allure-results')
+        def json = new JsonSlurper()
+        def all = Files.list(results).toList()
+        def tests = all.findAll { it.fileName.toString().endsWith('-result.json') }.collect { json.parse(it.toFile()) }
+        def container = json.parse(all.find { it.fileName.toString().endsWith('-container.json') }.toFile())
+        def linux = tests.find { it.name == 'the guest runs Linux' }
+        def monitor = tests.find { it.name == 'the monitor shows the registers' }.steps.find { it.name.startsWith('hello: monitor:') }
+        def files = container.afters.find { it.name == 'machine files' }.attachments
+
+        expect:
+        tests*.name as Set == ['the guest runs Linux', 'a command returns its exact output and exit status',
+                'fail passes when the command fails', 'the serial console shows the shell', 'the monitor shows the registers'] as Set
+        tests.every { it.status == 'passed' }
+        linux.steps*.name == ['hello: must succeed: uname -a']
+        linux.steps[0].parameters.collectEntries { [it.name, it.value] } == [machine: 'hello', command: 'uname -a']
+        linux.steps[0].stop >= linux.steps[0].start
+        monitor.name == 'hello: monitor: info registers'
+        Files.readString(results.resolve(monitor.attachments[0].source)).startsWith('(qemu) info registers')
+        container.befores*.name == ['boot', 'setup']
+        container.befores[0].steps*.name == ['hello: waiting for boot']
+        container.befores[1].steps*.name == ["hello: snapshot 'jvt-setup'"]
+        tests.findAll { it.name != 'the guest runs Linux' }.every { it.steps[0].name == "hello: rewind to 'jvt-setup'" }
+        files*.name == ['hello: serial console', 'hello: console cast (asciinema)', 'hello: QEMU command line', 'hello: QEMU log']
+        Files.readString(results.resolve(files[0].source)).contains('Run /init as init process')
+    }
+
+    def "each machine's console is also recorded as an asciinema v2 cast"() {
+        given:
+        def lines = Files.readAllLines(out.resolve('hello/hello/console.cast'))
+        def json = new JsonSlurper()
+        def events = lines.drop(1).collect { json.parseText(it) }
+
+        expect:
+        json.parseText(lines[0]).version == 2
+        events.every { it[1] == 'o' }
+        events*.getAt(0) == events*.getAt(0).sort(false)
+        events.collect { it[2] }.join('').contains('Run /init as init process')
+        events.collect { it[2] }.join('').contains('typed-on-the-console')
+    }
+
+    def "jvt report builds one HTML file that opens offline and holds every test name"() {
+        when:
+        def r = JvtCli.run('report', out.toString())
+        Path index = out.resolve('report/index.html')
+        String html = Files.readString(index)
+        // a single-file report carries its data as base64 in d('data/…', '…') calls
+        String data = (html =~ /d\('([^']+)','([^']*)'\)/).collect { new String(it[2].decodeBase64(), 'UTF-8') }.join('\n')
+
+        then:
+        r.code == 0
+        r.out == "jvt: report ${index.toAbsolutePath().normalize()}\n"
+        Files.list(out.resolve('report')).toList()*.fileName*.toString() == ['index.html']
+        !(html =~ /(src|href)=["']?https?:/)
+        !html.contains('googletagmanager')
+        ['the guest runs Linux', 'a command returns its exact output and exit status', 'fail passes when the command fails',
+         'the serial console shows the shell', 'the monitor shows the registers', 'hello: must succeed: uname -a'].every { data.contains(it) }
     }
 }

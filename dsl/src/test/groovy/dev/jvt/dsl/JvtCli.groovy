@@ -34,4 +34,15 @@ class JvtCli {
         Files.createDirectories(base)
         Files.createTempDirectory(base, prefix)
     }
+
+    /** ../shared/schemas/JUnit.xsd next to the repository (or next to the folder of a worktree of it). */
+    static Path junitSchema() {
+        for (Path p = REPO.parent; p != null; p = p.parent) {
+            Path f = p.resolve('shared/schemas/JUnit.xsd')
+            if (Files.isRegularFile(f)) {
+                return f
+            }
+        }
+        REPO.resolve('../shared/schemas/JUnit.xsd').normalize()
+    }
 }

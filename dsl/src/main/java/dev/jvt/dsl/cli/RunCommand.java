@@ -2,6 +2,7 @@ package dev.jvt.dsl.cli;
 
 import dev.jvt.dsl.ScenarioDefinition;
 import dev.jvt.dsl.ScenarioLoader;
+import dev.jvt.dsl.runtime.RunDirectory;
 import dev.jvt.dsl.runtime.RunSettings;
 import dev.jvt.dsl.runtime.ScenarioRunner;
 import dev.jvt.engine.JvtException;
@@ -9,6 +10,8 @@ import dev.jvt.engine.RunOptions;
 import dev.jvt.engine.events.RunListener;
 import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.reports.AllureReporter;
+import dev.jvt.reports.CastRecorder;
 import dev.jvt.reports.ConsoleReporter;
 import dev.jvt.reports.JUnitXmlReporter;
 import picocli.CommandLine;
@@ -21,8 +24,6 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -95,6 +96,8 @@ public final class RunCommand implements Callable<Integer> {
         List<RunListener> listeners = new ArrayList<>();
         listeners.add(new ConsoleReporter(spec.commandLine().getOut(), verbose, parallel > 1));
         listeners.add(new JUnitXmlReporter(runDir.resolve("junit.xml")));
+        listeners.add(new CastRecorder());
+        listeners.add(new AllureReporter(runDir.resolve("allure-results")));
         if (junit != null) {
             listeners.add(new JUnitXmlReporter(junit));
         }
@@ -128,22 +131,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     private static Path defaultRunDirectory() throws IOException {
-        Path base = Path.of("build", "jvt", "runs");
-        Files.createDirectories(base);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path dir = base.resolve(stamp);
-        for (int n = 2; Files.exists(dir); n++) {
-            dir = base.resolve(stamp + "-" + n);
-        }
-        Files.createDirectories(dir);
-        Path latest = base.resolve("latest");
-        try {
-            Files.deleteIfExists(latest);
-            Files.createSymbolicLink(latest, dir.getFileName());
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // a convenience only
-        }
-        return dir;
+        return RunDirectory.create(Path.of("build", "jvt", "runs"));
     }
 
     private JvtException usage(String message) {

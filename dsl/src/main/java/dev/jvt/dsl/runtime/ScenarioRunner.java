@@ -79,7 +79,7 @@ public final class ScenarioRunner {
     }
 
     /** 0 all passed; 1 a test failed; 2 bad input; 3 missing prerequisite; 4 infrastructure failure. */
-    static int exitCode(List<ScenarioRun> runs) {
+    public static int exitCode(List<ScenarioRun> runs) {
         int code = 0;
         for (ScenarioRun r : runs) {
             for (TestRun t : r.tests()) {
@@ -187,14 +187,7 @@ public final class ScenarioRunner {
     }
 
     private static void attachMachineFiles(Events events, Machine m) {
-        Path d = m.directory();
-        for (String[] f : new String[][]{{"console.log", "serial console", "text/plain"}, {"qemu.log", "QEMU log", "text/plain"},
-                {"qemu-cmdline.txt", "QEMU command line", "text/plain"}}) {
-            Path p = d.resolve(f[0]);
-            if (Files.isRegularFile(p)) {
-                events.attachToScenario(m.getName() + ": " + f[1], p, f[2]);
-            }
-        }
+        MachineFiles.attach(events, m);
     }
 
     /** The snapshot every test starts from under isolation 'snapshot'. */
@@ -221,7 +214,7 @@ public final class ScenarioRunner {
     }
 
     /** Runs {@code action} on every machine at once; returns the first failure, or null. */
-    private static Throwable eachMachine(Iterable<Machine> machines, java.util.function.Consumer<Machine> action) {
+    public static Throwable eachMachine(Iterable<Machine> machines, java.util.function.Consumer<Machine> action) {
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Machine m : machines) {
             all.add(CompletableFuture.runAsync(() -> action.accept(m)));
@@ -261,7 +254,8 @@ public final class ScenarioRunner {
         return i < 0 ? String.valueOf(s) : s.substring(0, i);
     }
 
-    private static Throwable bootAll(Iterable<Machine> machines) {
+    /** Launches every machine at once and waits until all booted; returns the first failure, or null. */
+    public static Throwable bootAll(Iterable<Machine> machines) {
         return eachMachine(machines, m -> {
             m.launch();
             m.waitBooted();

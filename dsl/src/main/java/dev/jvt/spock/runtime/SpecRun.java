@@ -1,0 +1,283 @@
+package dev.jvt.spock.runtime;
+
+import dev.jvt.dsl.DslException;
+import dev.jvt.dsl.MachineSpec;
+import dev.jvt.dsl.ScenarioDefinition;
+import dev.jvt.dsl.runtime.MachineFiles;
+import dev.jvt.dsl.runtime.ScenarioRunner;
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.Machine;
+import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.MachineEnvironment;
+import dev.jvt.engine.RunOptions;
+import dev.jvt.engine.events.Events;
+import dev.jvt.engine.events.ScenarioRun;
+import dev.jvt.engine.events.Status;
+import dev.jvt.engine.events.TestRun;
+import groovy.lang.Closure;
+import org.opentest4j.TestAbortedException;
+import org.spockframework.runtime.ConditionFailedWithExceptionError;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * One execution of a {@code @Jvt} spec: a scenario in the run's reports, its machines, and the
+ * fixtures and tests Spock's interceptors hand it.
+ */
+public final class SpecRun {
+    private static final ThreadLocal<SpecRun> DECLARING = new ThreadLocal<>();
+
+    private final JvtSession session;
+    private final ScenarioDefinition definition;
+    private final ScenarioRun run;
+    private final Events events;
+    private final Map<String, Machine> machines = new LinkedHashMap<>();
+    private final AtomicInteger failures = new AtomicInteger();
+    private Path sockets;
+    private final boolean rewind;
+    private boolean bootFailed;
+    private boolean snapshotTaken;
+    private boolean firstTest = true;
+    private volatile TestRun open;
+    private volatile Throwable openFailure;
+    private boolean closed;
+
+    private SpecRun(JvtSession session, String name, boolean rewind) {
+        this.session = session;
+        this.rewind = rewind;
+        this.definition = new ScenarioDefinition(name, null, 0);
+        this.run = new ScenarioRun(name, null, session.folderFor(name));
+        this.events = new Events(run, session.listeners());
+        events.scenarioStarted();
+    }
+
+    /** {@code rewind}: every feature iteration starts from the snapshot taken after setupSpec. */
+    static SpecRun open(String name, boolean rewind) {
+        return new SpecRun(JvtSession.get(), name, rewind);
+    }
+
+    /** The spec whose shared fields are being initialized on this thread; {@code what} names the caller for the error. */
+    public static SpecRun declaring(String what) {
+        SpecRun r = DECLARING.get();
+        if (r == null) {
+            throw new DslException(what + ": machines are declared in @Shared fields of a Spock spec annotated with @Jvt"
+                    + " (dev.jvt.spock.Jvt), e.g. @Shared Machine server = machine('server') { memory '256M' }");
+        }
+        return r;
+    }
+
+    /** Runs the shared-field initializer with this spec as the target of {@code machine(...)}. */
+    void declare(Body body) throws Throwable {
+        DECLARING.set(this);
+        try {
+            body.run();
+        } finally {
+            DECLARING.remove();
+        }
+    }
+
+    public Machine machine(String name, Closure<?> body) {
+        if (machines.containsKey(name)) {
+            throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
+        }
+        MachineConfig config = MachineSpec.declare(definition, name, body);
+        Machine m = new Machine(config, new MachineEnvironment(events, run.directory().resolve(name), sockets(), RunOptions.DEFAULT));
+        machines.put(name, m);
+        return m;
+    }
+
+    private Path sockets() {
+        if (sockets == null) {
+            try {
+                Files.createDirectories(run.directory());
+                sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (IOException e) {
+                throw JvtException.infrastructure("cannot create a folder for the machines' sockets: " + e.getMessage(), e);
+            }
+        }
+        return sockets;
+    }
+
+    /**
+     * Boots every declared machine at once (the "boot" fixture). When that fails, the spec's
+     * features are reported as not run, and the failure is thrown so Spock fails the spec.
+     */
+    void boot(List<String> features) throws Throwable {
+        if (machines.isEmpty()) {
+            return;
+        }
+        session.ensurePrerequisites();
+        TestRun boot = events.startTest("boot", TestRun.Kind.BOOT);
+        Throwable f = ScenarioRunner.bootAll(machines.values());
+        events.finishTest(boot, f);
+        if (f != null) {
+            bootFailed = true;
+            for (String name : features) {
+                TestRun t = events.startTest(name, TestRun.Kind.TEST);
+                events.finishTest(t, Status.SKIPPED, JvtException.testFailure("not run: boot failed"));
+            }
+            throw f;
+        }
+    }
+
+    /** A user fixture method (setupSpec, cleanupSpec) as a fixture of the scenario, so its steps are reported. */
+    void fixture(String name, TestRun.Kind kind, Body body) throws Throwable {
+        around(events.startTest(name, kind), body);
+    }
+
+    /**
+     * The spec's setupSpec methods (if any), then, for rewinding, a snapshot of every machine:
+     * the "setupSpec" fixture, like a scenario's setup.
+     */
+    void setupSpec(boolean hasSetupSpec, Body body) throws Throwable {
+        if (machines.isEmpty() || (!rewind && !hasSetupSpec)) {
+            body.run();
+            return;
+        }
+        fixture("setupSpec", TestRun.Kind.SETUP, () -> {
+            body.run();
+            if (rewind && openFailure == null) {
+                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.snapshot(ScenarioRunner.SETUP_SNAPSHOT));
+                if (f != null) {
+                    throw f;
+                }
+                snapshotTaken = true;
+            }
+        });
+    }
+
+    /**
+     * One feature iteration (with its setup and cleanup) as a test; every one but the first
+     * starts by rewinding the machines to the snapshot taken after setupSpec. Spock reports a feature's
+     * errors to its listeners rather than throwing them through interceptors, so they arrive
+     * through {@link #failed}; a failure attaches each machine's console and a screenshot, an aborted iteration
+     * (a failed assumption) is skipped.
+     */
+    void test(String name, Body body) throws Throwable {
+        boolean first = firstTest;
+        firstTest = false;
+        around(events.startTest(name, TestRun.Kind.TEST), () -> {
+            if (!first && snapshotTaken) {
+                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.rewind(ScenarioRunner.SETUP_SNAPSHOT));
+                if (f != null) {
+                    throw f;
+                }
+            }
+            body.run();
+        });
+    }
+
+    private void around(TestRun t, Body body) throws Throwable {
+        open = t;
+        openFailure = null;
+        try {
+            body.run();
+        } catch (Throwable e) {
+            failed(e);
+            throw e;
+        } finally {
+            Throwable f = openFailure;
+            open = null;
+            openFailure = null;
+            if (f instanceof TestAbortedException) {
+                events.finishTest(t, Status.SKIPPED, f);
+            } else {
+                events.finishTest(t, f);
+            }
+        }
+    }
+
+    /** An error Spock reports while a test or fixture of this spec runs; the first one counts. */
+    void failed(Throwable error) {
+        TestRun t = open;
+        if (t == null || openFailure != null) {
+            return;
+        }
+        // expect: box.succeed(...) wraps jvt's failure in Spock's rendering; jvt's own message says more
+        if (error instanceof ConditionFailedWithExceptionError && error.getCause() instanceof JvtException j) {
+            error = j;
+        }
+        openFailure = error;
+        if (t.kind() == TestRun.Kind.TEST && !(error instanceof TestAbortedException)) {
+            attachEvidence();
+        }
+    }
+
+    /**
+     * Each machine's console transcript at the moment of the failure, and a screenshot of its
+     * display, attached to the failing test.
+     */
+    private void attachEvidence() {
+        int n = failures.incrementAndGet();
+        for (Machine m : machines.values()) {
+            if (m.process() == null) {
+                continue;
+            }
+            try {
+                Path f = m.directory().resolve(String.format("failure-%03d-console.txt", n));
+                Files.createDirectories(f.getParent());
+                Files.writeString(f, m.getConsole());
+                events.attach(m.getName() + ": console at the failure", f, "text/plain");
+            } catch (IOException | RuntimeException e) {
+                System.err.println("jvt: cannot save the console of " + m.getName() + ": " + e.getMessage());
+            }
+            if (m.isRunning()) {
+                try {
+                    m.screenshot(String.format("failure-%03d", n));
+                } catch (RuntimeException e) {
+                    System.err.println("jvt: cannot take a screenshot of " + m.getName() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    boolean bootFailed() {
+        return bootFailed;
+    }
+
+    /** Stops the machines, attaches their files, ends the scenario and updates the run's reports. Idempotent. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            for (Machine m : machines.values()) {
+                m.close();
+                MachineFiles.attach(events, m);
+            }
+            deleteQuietly(sockets);
+        } finally {
+            events.scenarioFinished();
+            session.finished(run);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a temporary folder
+        }
+    }
+
+    /** A piece of Spock's execution: proceeding with an interceptor's invocation. */
+    @FunctionalInterface
+    interface Body {
+        void run() throws Throwable;
+    }
+}
