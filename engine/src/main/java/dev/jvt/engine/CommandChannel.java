@@ -45,6 +45,8 @@ public final class CommandChannel {
     private volatile SocketChannel socket;
     private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
     private volatile Throwable fatal;
+    private volatile boolean paced;
+    private final java.util.concurrent.Semaphore acks = new java.util.concurrent.Semaphore(0);
 
     public CommandChannel(String machine) {
         this.machine = machine;
@@ -60,6 +62,38 @@ public final class CommandChannel {
         Thread t = new Thread(() -> readLoop(newSocket), "jvt-cmd-" + machine);
         t.setDaemon(true);
         t.start();
+    }
+
+    /** Whether requests are written in small, spaced chunks (a UART under record: see {@link #writePaced}). */
+    public void paced(boolean on) {
+        this.paced = on;
+    }
+
+    /** Bytes per chunk and pause between chunks when paced. */
+    static final int CHUNK = 4;
+    static final long CHUNK_PAUSE_MS = 40;
+
+    /**
+     * Writes {@code bytes}; when {@code paced}, in chunks of {@value #CHUNK} bytes with a pause
+     * after each: while QEMU records, input reaches the 16-byte UART FIFO without flow control, so
+     * a burst loses bytes (QEMU-FACTS.md).
+     */
+    public static void writePaced(java.nio.channels.WritableByteChannel ch, byte[] bytes, boolean paced) throws IOException {
+        int step = paced ? CHUNK : bytes.length;
+        for (int off = 0; off < bytes.length; off += step) {
+            ByteBuffer buf = ByteBuffer.wrap(bytes, off, Math.min(step, bytes.length - off));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            if (paced) {
+                try {
+                    Thread.sleep(CHUNK_PAUSE_MS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
+        }
     }
 
     /** Fails every pending and later call with {@code cause}. */
@@ -96,6 +130,8 @@ public final class CommandChannel {
                 String[] f = header.split(" ");
                 if (f[0].equals("H")) {
                     ready.complete(null);
+                } else if (f[0].equals("A")) {
+                    acks.release();
                 } else if (f[0].equals("R") && f.length == 5) {
                     int status = Integer.parseInt(f[2]);
                     byte[] out = in.readNBytes(Integer.parseInt(f[3]));
@@ -157,9 +193,12 @@ public final class CommandChannel {
             String id = Long.toString(ids.incrementAndGet());
             CompletableFuture<Result> f = new CompletableFuture<>();
             pending.put(id, f);
-            String line = "X " + id + " " + guestSeconds + " "
-                    + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8)) + "\n";
-            write(line);
+            String b64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
+            if (paced) {
+                sendAcknowledged(b64, id, guestSeconds, t0, timeout, script);
+            } else {
+                write("X " + id + " " + guestSeconds + " " + b64 + "\n");
+            }
             try {
                 Result r = f.get(leftMs + 5000, TimeUnit.MILLISECONDS);
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -182,12 +221,39 @@ public final class CommandChannel {
         }
     }
 
+    /** Part of a request per acknowledged line on a UART: "C " + part + "\n" stays under the 16-byte FIFO. */
+    static final int PART = 10;
+
+    private void sendAcknowledged(String b64, String id, long guestSeconds, long t0, Duration timeout, String script) {
+        acks.drainPermits();
+        for (int off = 0; off < b64.length(); off += PART) {
+            write("C " + b64.substring(off, Math.min(b64.length(), off + PART)) + "\n");
+            long left = timeout.toMillis() - (System.nanoTime() - t0) / 1_000_000;
+            try {
+                if (!acks.tryAcquire(Math.max(1, left), TimeUnit.MILLISECONDS)) {
+                    throw new CommandTimeout(machine, script, timeout, " (the guest did not take the request)");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw JvtException.testFailure(machine + ": interrupted while sending: " + script);
+            }
+            if (fatal != null) {
+                throw asRuntime(fatal);
+            }
+        }
+        write("E " + id + " " + guestSeconds + "\n");
+    }
+
     /** Sends a command and does not wait for its answer (power-off: the agent dies with the guest). */
     public void fireAndForget(String script) {
         checkUsable();
-        String line = "X " + ids.incrementAndGet() + " 60 "
-                + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8)) + "\n";
-        write(line);
+        String id = Long.toString(ids.incrementAndGet());
+        String b64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
+        if (paced) {
+            sendAcknowledged(b64, id, 60, System.nanoTime(), Timeouts.COMMAND, script);
+        } else {
+            write("X " + id + " 60 " + b64 + "\n");
+        }
     }
 
     private void checkUsable() {
@@ -200,12 +266,9 @@ public final class CommandChannel {
     }
 
     private void write(String line) {
-        ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
         try {
             synchronized (this) {
-                while (buf.hasRemaining()) {
-                    socket.write(buf);
-                }
+                writePaced(socket, line.getBytes(StandardCharsets.US_ASCII), false);
             }
         } catch (IOException e) {
             throw JvtException.infrastructure(machine + ": cannot write to the command channel: " + e.getMessage(), e);

@@ -133,17 +133,20 @@ public final class Machine implements AutoCloseable {
                         StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                 console.onBytes(this::writeTranscript);
             }
-            ServerSocketChannel qmpServer = listen(sockets.resolve("qmp.sock"));
+            ServerSocketChannel qmpServer = recording() ? null : listen(sockets.resolve("qmp.sock"));
             ServerSocketChannel serialServer = listen(sockets.resolve("serial.sock"));
             ServerSocketChannel cmdServer = config.builtinGuest() ? listen(sockets.resolve("cmd.sock")) : null;
             QemuProcess p = QemuProcess.start(cmd, env.directory().resolve("qemu.log"));
             events.machineStarted(config.name(), env.directory());
             try {
-                SocketChannel qmpConn = accept(qmpServer, p, "monitor");
+                SocketChannel qmpConn = recording() ? connect(sockets.resolve("qmp.sock"), p) : accept(qmpServer, p, "monitor");
                 SocketChannel serialConn = accept(serialServer, p, "serial console");
                 SocketChannel cmdConn = cmdServer == null ? null : accept(cmdServer, p, "command port");
                 startSerialReader(serialConn);
                 Qmp q = new Qmp(config.name(), qmpConn, Timeouts.MONITOR);
+                if (recording()) {
+                    recorder().started(p, cmd, r, console.bytes().length, generation.get());
+                }
                 return new Session(p, q, serialConn, cmdConn, sockets);
             } catch (RuntimeException e) {
                 p.kill();
@@ -165,6 +168,7 @@ public final class Machine implements AutoCloseable {
         qmp = s.qmp();
         serial = s.serial();
         if (s.cmd() != null) {
+            channel.paced(recording());
             channel.attach(s.cmd(), expectHello);
         }
         QemuProcess p = s.process();
@@ -185,10 +189,23 @@ public final class Machine implements AutoCloseable {
         return QemuCommandLine.build(config, resolve(sockets, List.of()));
     }
 
+    private QemuCommandLine.Mode mode() {
+        return env.options() == null ? QemuCommandLine.Mode.NORMAL : env.options().mode();
+    }
+
+    private boolean recording() {
+        return mode() == QemuCommandLine.Mode.RECORD;
+    }
+
     private QemuCommandLine.Resolved resolve(Path sockets, List<String> extra) {
         Path qemu = Prerequisites.qemu(config.arch());
         String a = config.accel();
-        if (a.equals("auto")) {
+        if (mode() != QemuCommandLine.Mode.NORMAL) {
+            if (a.equals("kvm")) {
+                throw JvtException.badInput(config.name() + ": accel 'kvm' cannot be used with --deterministic or --record (they need TCG)");
+            }
+            a = "tcg";
+        } else if (a.equals("auto")) {
             a = KvmProbe.probe(qemu).works() ? "kvm" : "tcg";
         }
         accel = a;
@@ -199,11 +216,41 @@ public final class Machine implements AutoCloseable {
             GuestKit kit = Prerequisites.guestKit();
             kernel = kit.kernel();
             initrd = BuiltinGuest.image(kit, config.guest());
-            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + " " + append;
+            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1 quiet" : "") + " " + append;
         }
         List<String> args = new ArrayList<>(storage().args());
         args.addAll(extra);
-        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, args);
+        Path log = null;
+        if (recording()) {
+            if (config.cpus() != 1) {
+                throw JvtException.badInput(config.name() + ": --record needs cpus 1 (QEMU record/replay is single-CPU)");
+            }
+            try {
+                log = recorder().bundle().log(recorder().key(), generation.get());
+            } catch (IOException e) {
+                throw JvtException.infrastructure(config.name() + ": cannot create the replay log: " + e.getMessage(), e);
+            }
+        }
+        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, args, mode(), log);
+    }
+
+    private volatile Recorder recorder;
+
+    private Recorder recorder() {
+        if (recorder == null) {
+            synchronized (this) {
+                if (recorder == null) {
+                    Path bundle = env.options().bundle();
+                    if (bundle == null) {
+                        throw JvtException.badInput("--record needs a bundle folder");
+                    }
+                    Path runDir = bundle.getParent();
+                    String key = runDir.toAbsolutePath().relativize(env.directory().toAbsolutePath()).toString();
+                    recorder = new Recorder(dev.jvt.engine.replay.Bundle.at(bundle), key, events.scenario().name(), config.name());
+                }
+            }
+        }
+        return recorder;
     }
 
     private volatile Storage storage;
@@ -215,7 +262,7 @@ public final class Machine implements AutoCloseable {
             synchronized (this) {
                 if (storage == null) {
                     try {
-                        storage = Storage.prepare(config, work());
+                        storage = Storage.prepare(config, work(), recording());
                     } catch (IOException e) {
                         throw JvtException.infrastructure(config.name() + ": cannot prepare disks: " + e.getMessage(), e);
                     }
@@ -232,6 +279,25 @@ public final class Machine implements AutoCloseable {
         s.bind(UnixDomainSocketAddress.of(path));
         s.configureBlocking(false);
         return s;
+    }
+
+    /** Connects to a socket QEMU listens on (the record-mode monitor), retrying until it exists. */
+    private SocketChannel connect(Path path, QemuProcess p) throws IOException {
+        long deadline = System.nanoTime() + Timeouts.MONITOR.toNanos();
+        while (true) {
+            try {
+                return SocketChannel.open(UnixDomainSocketAddress.of(path));
+            } catch (IOException e) {
+                if (!p.isAlive()) {
+                    throw JvtException.infrastructure(config.name() + ": QEMU exited with code " + p.exitCode()
+                            + " before opening its monitor. QEMU said:\n" + p.logTail(20));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                sleep(5);
+            }
+        }
     }
 
     private SocketChannel accept(ServerSocketChannel server, QemuProcess p, String what) throws IOException {
@@ -405,7 +471,11 @@ public final class Machine implements AutoCloseable {
             } else {
                 qmp.execute("system_powerdown");
             }
-            if (!p.waitFor(timeout)) {
+            boolean off = p.waitFor(timeout);
+            if (off && recorder != null) {
+                recorder.finish(p, null, console.bytes(), Duration.ZERO);
+            }
+            if (!off) {
                 throw JvtException.testFailure(config.name() + ": did not power off within " + Timeouts.human(timeout)
                         + "\nlast console lines of " + config.name() + ":\n" + console.lastLines(CONSOLE_TAIL));
             }
@@ -614,12 +684,10 @@ public final class Machine implements AutoCloseable {
     public void sendConsole(String text) {
         events.step(config.name(), "send console: " + text.replace("\n", "\\n"), () -> {
             requireRunning("type on the console");
-            ByteBuffer buf = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             try {
                 synchronized (this) {
-                    while (buf.hasRemaining()) {
-                        serial.write(buf);
-                    }
+                    CommandChannel.writePaced(serial, bytes, recording());
                 }
             } catch (IOException e) {
                 throw JvtException.infrastructure(config.name() + ": cannot write to the serial console: " + e.getMessage(), e);
@@ -748,6 +816,13 @@ public final class Machine implements AutoCloseable {
 
     // ---------------------------------------------------------------- snapshots and migration
 
+    private void notWhileRecording(String what) {
+        if (recording()) {
+            throw JvtException.badInput(config.name() + ": " + what + " is not available with --record "
+                    + "(a recording is one QEMU process from boot to the end)");
+        }
+    }
+
     private static final Pattern SNAPSHOT_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     private static void checkName(String name, String what) {
@@ -760,6 +835,7 @@ public final class Machine implements AutoCloseable {
     public void snapshot(String name) {
         checkName(name, "snapshot");
         events.step(config.name(), "snapshot '" + name + "'", () -> {
+            notWhileRecording("snapshot");
             requireRunning("take a snapshot");
             String out = qmp.hmp("savevm " + name, Timeouts.MONITOR);
             if (!out.isBlank()) {
@@ -776,6 +852,7 @@ public final class Machine implements AutoCloseable {
     public void rewind(String name) {
         checkName(name, "rewind");
         events.step(config.name(), "rewind to '" + name + "'", () -> {
+            notWhileRecording("rewind");
             if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
                 String out = qmp.hmp("loadvm " + name, Timeouts.MONITOR);
                 if (!out.isBlank()) {
@@ -803,6 +880,7 @@ public final class Machine implements AutoCloseable {
 
     public void migrate(Duration timeout) {
         events.step(config.name(), "migrate to a new QEMU process", () -> {
+            notWhileRecording("migrate");
             QemuProcess oldProcess = requireRunning("migrate");
             Qmp oldQmp = qmp;
             long t0 = System.nanoTime();
@@ -881,6 +959,9 @@ public final class Machine implements AutoCloseable {
     @Override
     public void close() {
         QemuProcess p = process;
+        if (p != null && recorder != null) {
+            recorder.finish(p, qmp, console.bytes(), Duration.ofSeconds(20));
+        }
         if (p != null) {
             p.expectExit();
             p.close();

@@ -9,13 +9,24 @@ import java.util.List;
  * UNIX sockets jvt listens on (monitor, serial, command port), so no byte of output is lost
  * before jvt attaches, and nothing waits on anything.
  */
-final class QemuCommandLine {
+public final class QemuCommandLine {
     private QemuCommandLine() {
     }
 
+    /**
+     * How guest time runs. DETERMINISTIC: instruction-counted virtual time and a fixed clock.
+     * RECORD: QEMU record/replay; then only chardevs attached through {@code -serial} and the
+     * legacy {@code -qmp} option are recorded (QEMU 7.2), so the command channel is a second UART
+     * and the monitor is {@code -qmp unix:…,server=on} (jvt connects to it).
+     */
+    public enum Mode { NORMAL, DETERMINISTIC, RECORD }
+
+    /** The guest clock in deterministic mode. */
+    public static final String FIXED_CLOCK = "2020-01-01T00:00:00";
+
     /** What the machine resolved before starting: binary, accelerator, boot files, sockets. */
     record Resolved(Path qemu, String accel, Path kernel, Path initrd, String append, Path sockets,
-                    List<String> extraArgs) {
+                    List<String> extraArgs, Mode mode, Path replayLog) {
     }
 
     static List<String> build(MachineConfig c, Resolved r) {
@@ -27,15 +38,28 @@ final class QemuCommandLine {
         a.addAll(List.of("-m", Integer.toString(c.memoryMiB())));
         a.addAll(List.of("-smp", Integer.toString(c.cpus())));
         a.addAll(List.of("-display", "none"));
-        if (c.arch().equals("x86_64") || c.arch().equals("i386")) {
+        if ((c.arch().equals("x86_64") || c.arch().equals("i386")) && r.mode() != Mode.RECORD) {
+            // no display while recording: with a VGA device QEMU 7.2's replay diverges within the first kilobyte
             a.addAll(List.of("-vga", "std"));
         }
         Path s = r.sockets();
-        a.addAll(List.of("-chardev", "socket,id=jvt-qmp,path=" + s.resolve("qmp.sock"),
-                "-mon", "chardev=jvt-qmp,mode=control"));
+        boolean record = r.mode() == Mode.RECORD;
+        if (record) {
+            a.addAll(List.of("-qmp", "unix:" + s.resolve("qmp.sock") + ",server=on,wait=off"));
+        } else {
+            a.addAll(List.of("-chardev", "socket,id=jvt-qmp,path=" + s.resolve("qmp.sock"),
+                    "-mon", "chardev=jvt-qmp,mode=control"));
+        }
         a.addAll(List.of("-chardev", "socket,id=jvt-serial,path=" + s.resolve("serial.sock"),
                 "-serial", "chardev:jvt-serial"));
-        if (c.builtinGuest()) {
+        if (r.mode() == Mode.DETERMINISTIC) {
+            a.addAll(List.of("-icount", "shift=5,sleep=off,align=off", "-rtc", "base=" + FIXED_CLOCK + ",clock=vm"));
+        } else if (record) {
+            a.addAll(List.of("-icount", "shift=auto,rr=record,rrfile=" + r.replayLog()));
+        }
+        if (c.builtinGuest() && record) {
+            a.addAll(List.of("-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"), "-serial", "chardev:jvt-cmd"));
+        } else if (c.builtinGuest()) {
             a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser",
                     "-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"),
                     "-device", "virtserialport,bus=jvt-vser.0,chardev=jvt-cmd,name=jvt.cmd"));

@@ -1,12 +1,25 @@
 package dev.jvt.engine;
 
+import java.nio.file.Path;
+
 /**
  * Modes of a run that change how QEMU is started.
  *
  * @param deterministic instruction-counted virtual time and a fixed clock
  * @param record        record every machine under QEMU record/replay
  * @param verbose       print every console line while running
+ * @param bundle        with {@code record}: the folder that receives what a replay needs
+ *                      (manifest, images, logs, transcripts); null otherwise
  */
-public record RunOptions(boolean deterministic, boolean record, boolean verbose) {
-    public static final RunOptions DEFAULT = new RunOptions(false, false, false);
+public record RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle) {
+    public static final RunOptions DEFAULT = new RunOptions(false, false, false, null);
+
+    public RunOptions(boolean deterministic, boolean record, boolean verbose) {
+        this(deterministic, record, verbose, null);
+    }
+
+    /** The QEMU time mode these options ask for. */
+    public QemuCommandLine.Mode mode() {
+        return record ? QemuCommandLine.Mode.RECORD : deterministic ? QemuCommandLine.Mode.DETERMINISTIC : QemuCommandLine.Mode.NORMAL;
+    }
 }

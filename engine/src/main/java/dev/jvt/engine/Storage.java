@@ -20,9 +20,15 @@ import java.util.concurrent.TimeUnit;
  */
 record Storage(List<String> args, List<Path> created) {
 
-    static Storage prepare(MachineConfig config, Path work) throws IOException {
+    static Storage prepare(MachineConfig config, Path work, boolean record) throws IOException {
         List<String> a = new ArrayList<>();
         List<Path> created = new ArrayList<>();
+        if (record) {
+            if (!config.disks().isEmpty() || !config.cdroms().isEmpty()) {
+                throw JvtException.badInput("machine '" + config.name() + "': --record does not support disks or CD-ROMs yet");
+            }
+            return new Storage(List.of(), List.of());
+        }
         Path state = work.resolve("state.qcow2");
         qemuImg(List.of("create", "-q", "-f", "qcow2", state.toString(), "1M"));
         created.add(state);

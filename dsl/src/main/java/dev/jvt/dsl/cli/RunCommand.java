@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,10 +106,27 @@ public final class RunCommand implements Callable<Integer> {
         for (int i = 0; i < repeat; i++) {
             all.addAll(defs);
         }
+        Path bundle = record ? runDir.toAbsolutePath().resolve("replay") : null;
         RunSettings settings = new RunSettings(runDir, parallel, filterPattern,
-                new RunOptions(deterministic, record, verbose));
+                new RunOptions(deterministic, record, verbose, bundle));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
-        return summary.exitCode();
+        PrintWriter o = spec.commandLine().getOut();
+        if (record) {
+            o.println("jvt: recorded; replay with: jvt replay " + runDir);
+        }
+        int code = summary.exitCode();
+        if (deterministic && repeat > 1) {
+            List<String> differences = TranscriptComparison.compare(summary.scenarios());
+            if (differences.isEmpty()) {
+                o.println("jvt: deterministic: the console transcripts of all " + repeat + " runs are identical");
+            } else {
+                o.println("jvt: NOT deterministic: the console transcripts differ between runs:");
+                differences.forEach(d -> o.println("  " + d));
+                code = Math.max(code, 1);
+            }
+        }
+        o.flush();
+        return code;
     }
 
     private List<ScenarioDefinition> shard(List<ScenarioDefinition> defs) {

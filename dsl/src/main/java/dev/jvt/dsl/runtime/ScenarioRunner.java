@@ -137,7 +137,7 @@ public final class ScenarioRunner {
             if (bootFailure != null) {
                 stopped = "boot failed";
             }
-            boolean snapshots = def.isolation() == ScenarioDefinition.Isolation.SNAPSHOT && selected.size() > 1;
+            boolean snapshots = isolation(def) == ScenarioDefinition.Isolation.SNAPSHOT && selected.size() > 1;
             if (stopped == null && (!def.setups().isEmpty() || snapshots)) {
                 TestRun setup = events.startTest("setup", TestRun.Kind.SETUP);
                 Throwable f = runBlocks(def.setups(), ctx, def);
@@ -165,7 +165,7 @@ public final class ScenarioRunner {
                     f = runBlocks(List.of(t.body()), ctx, def);
                 }
                 events.finishTest(tr, f);
-                stopped = stopReason(f, machines.values(), def.isolation());
+                stopped = stopReason(f, machines.values(), isolation(def));
             }
             if (!def.teardowns().isEmpty() && bootFailure == null) {
                 TestRun td = events.startTest("teardown", TestRun.Kind.TEARDOWN);
@@ -190,12 +190,17 @@ public final class ScenarioRunner {
         MachineFiles.attach(events, m);
     }
 
+    /** The scenario's isolation; a recorded run is one QEMU process per machine, so tests run in sequence. */
+    private ScenarioDefinition.Isolation isolation(ScenarioDefinition def) {
+        return settings.options() != null && settings.options().record() ? ScenarioDefinition.Isolation.SEQUENTIAL : def.isolation();
+    }
+
     /** The snapshot every test starts from under isolation 'snapshot'. */
     public static final String SETUP_SNAPSHOT = "jvt-setup";
 
     /** Brings the machines back to the state after setup, as the scenario's isolation says. */
     private Throwable prepareTest(ScenarioDefinition def, Map<String, Machine> machines, TestContext ctx) {
-        switch (def.isolation()) {
+        switch (isolation(def)) {
             case SNAPSHOT:
                 return eachMachine(machines.values(), m -> m.rewind(SETUP_SNAPSHOT));
             case REBOOT: {

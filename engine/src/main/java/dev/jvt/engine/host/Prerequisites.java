@@ -150,6 +150,12 @@ public final class Prerequisites {
         return out;
     }
 
+    /** "QEMU 7.2.22 (...)" of qemu-system-x86_64, or "unknown". */
+    public static String qemuVersion() {
+        Path q = Host.which("qemu-system-x86_64");
+        return q == null ? "unknown" : version(q);
+    }
+
     static String version(Path qemu) {
         try {
             Process p = new ProcessBuilder(qemu.toString(), "--version").redirectErrorStream(true).start();

@@ -1,0 +1,120 @@
+package dev.jvt.engine;
+
+import dev.jvt.engine.qemu.QemuProcess;
+import dev.jvt.engine.qemu.Qmp;
+import dev.jvt.engine.replay.Bundle;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Records one machine under {@code --record}: for each QEMU process it copies the kernel and
+ * initramfs into the bundle, keeps the command line with bundle-relative paths, and when the
+ * process ends (cleanly, through the monitor's {@code quit}, so QEMU closes the log) writes the
+ * transcript of that process and a manifest entry with hashes of every file.
+ */
+final class Recorder {
+    private final Bundle bundle;
+    private final String key;
+    private final String scenario;
+    private final String machine;
+    private QemuProcess process;
+    private List<String> portableArgv;
+    private Map<String, String> images;
+    private int consoleStart;
+    private int index;
+    private long startNanos;
+
+    Recorder(Bundle bundle, String key, String scenario, String machine) {
+        this.bundle = bundle;
+        this.key = key;
+        this.scenario = scenario;
+        this.machine = machine;
+    }
+
+    Bundle bundle() {
+        return bundle;
+    }
+
+    String key() {
+        return key;
+    }
+
+    synchronized void started(QemuProcess p, List<String> argv, QemuCommandLine.Resolved r, int consoleOffset, int generation) {
+        this.process = p;
+        this.index = generation;
+        this.consoleStart = consoleOffset;
+        this.startNanos = System.nanoTime();
+        this.images = new LinkedHashMap<>();
+        Map<String, String> replace = new LinkedHashMap<>();
+        if (r.kernel() != null) {
+            String rel = bundle.addImage(r.kernel());
+            images.put(rel, r.kernel().toString());
+            replace.put(r.kernel().toString(), "${BUNDLE}/" + rel);
+        }
+        if (r.initrd() != null) {
+            String rel = bundle.addImage(r.initrd());
+            images.put(rel, r.initrd().toString());
+            replace.put(r.initrd().toString(), "${BUNDLE}/" + rel);
+        }
+        replace.put(r.sockets().toString(), "${WORK}");
+        replace.put(bundle.dir().toString(), "${BUNDLE}");
+        List<String> out = new ArrayList<>();
+        out.add(r.qemu().getFileName().toString());
+        for (String a : argv.subList(1, argv.size())) {
+            String x = a;
+            for (Map.Entry<String, String> e : replace.entrySet()) {
+                x = x.replace(e.getKey(), e.getValue());
+            }
+            out.add(x);
+        }
+        this.portableArgv = out;
+    }
+
+    /**
+     * Ends the current recording: asks QEMU to quit through the monitor (so the quit itself is in
+     * the log and a replay ends at the same instruction), waits for it, then writes the manifest entry.
+     */
+    synchronized void finish(QemuProcess p, Qmp qmp, byte[] transcript, Duration wait) {
+        if (p != process || portableArgv == null) {
+            return;
+        }
+        long icount = -1;
+        if (qmp != null && p.isAlive()) {
+            try {
+                icount = qmp.execute("query-replay").path("icount").asLong(-1);
+                p.expectExit();
+                qmp.execute("quit");
+            } catch (RuntimeException e) {
+                // QEMU may close the monitor before answering quit
+            }
+            p.waitFor(wait);
+        }
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        try {
+            Path log = bundle.log(key, index);
+            Path tx = bundle.transcript(key, index);
+            Files.write(tx, Arrays.copyOfRange(transcript, Math.min(consoleStart, transcript.length), transcript.length));
+            Map<String, String> sha = new LinkedHashMap<>();
+            for (String img : images.keySet()) {
+                sha.put(img, Bundle.sha256(bundle.dir().resolve(img)));
+            }
+            String logRel = bundle.dir().relativize(log).toString();
+            String txRel = bundle.dir().relativize(tx).toString();
+            sha.put(logRel, Bundle.sha256(log));
+            sha.put(txRel, Bundle.sha256(tx));
+            bundle.add(new Bundle.Segment(scenario, machine, key, index, portableArgv, logRel, txRel, icount, seconds,
+                    dev.jvt.engine.host.Prerequisites.qemuVersion(), sha));
+        } catch (IOException e) {
+            throw JvtException.infrastructure(machine + ": cannot finish the recording: " + e.getMessage(), e);
+        }
+        portableArgv = null;
+    }
+}

@@ -1,0 +1,335 @@
+package dev.jvt.engine.replay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.qemu.ProcessLauncher;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code jvt replay}: re-executes every recorded QEMU process of a bundle from its log (QEMU
+ * {@code rr=replay}, the recorded command line with this host's paths) and compares the serial
+ * transcript byte for byte with the one recorded. Never hangs: a replay that stops producing
+ * output, or whose QEMU reports a replay error, ends with the first divergence.
+ */
+public final class Replayer {
+    /** What one segment's replay showed. */
+    public record Outcome(String scenario, String machine, int index, boolean reproduced, long bytes, double seconds, String detail) {
+    }
+
+    private final PrintWriter out;
+
+    public Replayer(PrintWriter out) {
+        this.out = out;
+    }
+
+    /** Finds the bundle in a run folder, a bundle folder, or a .tar.gz/.tgz archive (unpacked to a temp folder). */
+    public static Path locate(Path arg) throws IOException {
+        if (!Files.exists(arg)) {
+            throw JvtException.badInput("jvt replay: not found: " + arg.toAbsolutePath());
+        }
+        if (Files.isRegularFile(arg)) {
+            String n = arg.getFileName().toString();
+            if (!(n.endsWith(".tar.gz") || n.endsWith(".tgz"))) {
+                throw JvtException.badInput("jvt replay: " + arg + " is neither a run folder, a bundle folder nor a .tar.gz/.tgz archive");
+            }
+            Path dir = Files.createTempDirectory("jvt-bundle-");
+            unpack(arg, dir);
+            return locate(dir);
+        }
+        if (Files.isRegularFile(arg.resolve(Bundle.MANIFEST))) {
+            return arg;
+        }
+        if (Files.isRegularFile(arg.resolve("replay").resolve(Bundle.MANIFEST))) {
+            return arg.resolve("replay");
+        }
+        try (Stream<Path> s = Files.walk(arg, 3)) {
+            return s.filter(p -> p.getFileName().toString().equals(Bundle.MANIFEST)).findFirst().map(Path::getParent)
+                    .orElseThrow(() -> JvtException.badInput("jvt replay: no " + Bundle.MANIFEST + " in " + arg.toAbsolutePath()
+                            + " (was it run with --record?)"));
+        }
+    }
+
+    static void unpack(Path archive, Path dir) throws IOException {
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new BufferedInputStream(Files.newInputStream(archive))))) {
+            TarArchiveEntry e;
+            while ((e = tar.getNextEntry()) != null) {
+                Path target = dir.resolve(e.getName()).normalize();
+                if (!target.startsWith(dir)) {
+                    throw JvtException.badInput("jvt replay: archive entry escapes the folder: " + e.getName());
+                }
+                if (e.isDirectory()) {
+                    Files.createDirectories(target);
+                } else if (e.isFile()) {
+                    Files.createDirectories(target.getParent());
+                    Files.copy(tar, target);
+                }
+            }
+        } catch (IOException e) {
+            throw JvtException.badInput("jvt replay: cannot unpack " + archive + ": " + e.getMessage());
+        }
+    }
+
+    /** Replays every segment; returns the outcomes (a bad bundle throws a bad-input error naming the file). */
+    public List<Outcome> replay(Path bundle) throws IOException {
+        JsonNode manifest;
+        try {
+            manifest = Bundle.JSON.readTree(bundle.resolve(Bundle.MANIFEST).toFile());
+        } catch (IOException e) {
+            throw JvtException.badInput("jvt replay: cannot read " + bundle.resolve(Bundle.MANIFEST) + ": " + e.getMessage());
+        }
+        if (manifest.path("version").asInt() != Bundle.VERSION) {
+            throw JvtException.badInput("jvt replay: " + bundle.resolve(Bundle.MANIFEST) + " has version " + manifest.path("version")
+                    + ", this jvt reads version " + Bundle.VERSION);
+        }
+        List<JsonNode> segments = new ArrayList<>();
+        manifest.path("segments").forEach(segments::add);
+        if (segments.isEmpty()) {
+            throw JvtException.badInput("jvt replay: the bundle " + bundle + " holds no recording");
+        }
+        for (JsonNode s : segments) {
+            verify(bundle, s);
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (JsonNode s : segments) {
+            Outcome o = replaySegment(bundle, s);
+            outcomes.add(o);
+            out.printf(Locale.ROOT, "%s › %s (recording %d): %s%n", o.scenario(), o.machine(), o.index(),
+                    o.reproduced() ? String.format(Locale.ROOT, "REPRODUCED (%d bytes of console, replayed in %.1f s)", o.bytes(), o.seconds())
+                            : "DIVERGED " + o.detail());
+            out.flush();
+        }
+        return outcomes;
+    }
+
+    /** Every file the segment names exists and has the hash it had when recorded. */
+    private static void verify(Path bundle, JsonNode s) throws IOException {
+        Iterator<Map.Entry<String, JsonNode>> it = s.path("sha256").fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            Path f = bundle.resolve(e.getKey()).normalize();
+            if (!f.startsWith(bundle)) {
+                throw JvtException.badInput("jvt replay: the manifest names a file outside the bundle: " + e.getKey());
+            }
+            if (!Files.isRegularFile(f)) {
+                throw JvtException.badInput("jvt replay: the bundle lacks " + e.getKey() + " (" + f + ")");
+            }
+            String actual = Bundle.sha256(f);
+            if (!actual.equals(e.getValue().asText())) {
+                throw JvtException.badInput("jvt replay: " + e.getKey() + " was changed after recording (sha256 " + actual.substring(0, 12)
+                        + "…, recorded " + e.getValue().asText().substring(0, 12) + "…): the bundle is not what was recorded");
+            }
+        }
+    }
+
+    private Outcome replaySegment(Path bundle, JsonNode s) throws IOException {
+        String scenario = s.path("scenario").asText();
+        String machine = s.path("machine").asText();
+        int index = s.path("index").asInt();
+        byte[] expected = Files.readAllBytes(bundle.resolve(s.path("transcript").asText()));
+        Path work = Files.createTempDirectory("jvt-replay-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        List<String> argv = new ArrayList<>();
+        for (JsonNode a : s.path("argv")) {
+            argv.add(a.asText().replace("${BUNDLE}", bundle.toAbsolutePath().toString()).replace("${WORK}", work.toString())
+                    .replace(",rr=record,", ",rr=replay,"));
+        }
+        String binary = argv.get(0);
+        argv.set(0, Prerequisites.qemu(binary.replaceFirst("^qemu-system-", "")).toString());
+        ServerSocketChannel serialServer = listen(work.resolve("serial.sock"));
+        ServerSocketChannel cmdServer = argv.stream().anyMatch(a -> a.contains("cmd.sock")) ? listen(work.resolve("cmd.sock")) : null;
+        Path log = work.resolve("qemu.log");
+        long t0 = System.nanoTime();
+        double recorded = s.path("seconds").asDouble(60);
+        long deadline = t0 + TimeUnit.SECONDS.toNanos((long) Math.max(120, recorded * 6 + 60));
+        long stallLimit = TimeUnit.SECONDS.toNanos((long) Math.max(60, recorded * 3));
+        Process p = ProcessLauncher.start(new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()));
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try {
+            SocketChannel serial = accept(serialServer, p, log);
+            SocketChannel cmd = cmdServer == null ? null : accept(cmdServer, p, log);
+            if (cmd != null) {
+                drain(cmd);
+            }
+            serial.configureBlocking(false);
+            ByteBuffer buf = ByteBuffer.allocate(65536);
+            long lastProgress = System.nanoTime();
+            while (true) {
+                buf.clear();
+                int n = serial.read(buf);
+                if (n > 0) {
+                    got.write(buf.array(), 0, n);
+                    lastProgress = System.nanoTime();
+                    int d = firstDifference(expected, got.toByteArray());
+                    if (d >= 0 && d < got.size()) {
+                        return diverged(scenario, machine, index, expected, got.toByteArray(), d, t0, "");
+                    }
+                    continue;
+                }
+                if (n < 0 || !p.isAlive()) {
+                    // QEMU replayed the recorded quit (or died): drain what is left
+                    p.waitFor(2, TimeUnit.SECONDS);
+                    readRest(serial, got);
+                    String said = Files.exists(log) ? Files.readString(log).strip() : "";
+                    if (firstDifference(expected, got.toByteArray()) >= 0 && !said.isEmpty()) {
+                        return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
+                                "; QEMU exited: " + said.lines().findFirst().orElse(""));
+                    }
+                    break;
+                }
+                String qemuSaid = Files.exists(log) ? Files.readString(log) : "";
+                if (qemuSaid.toLowerCase(Locale.ROOT).contains("replay")) {
+                    Thread.sleep(300);
+                    readRest(serial, got);
+                    return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
+                            "; QEMU: " + qemuSaid.strip().lines().findFirst().orElse(""));
+                }
+                if (System.nanoTime() - lastProgress > stallLimit || System.nanoTime() > deadline) {
+                    return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
+                            "; the replay stopped making progress");
+                }
+                Thread.sleep(20);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw JvtException.infrastructure("interrupted while replaying " + machine);
+        } finally {
+            p.destroyForcibly();
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            serialServer.close();
+            if (cmdServer != null) {
+                cmdServer.close();
+            }
+            deleteTree(work);
+        }
+        byte[] actual = got.toByteArray();
+        int d = firstDifference(expected, actual);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (d < 0) {
+            return new Outcome(scenario, machine, index, true, actual.length, secs, "");
+        }
+        return diverged(scenario, machine, index, expected, actual, d, t0, "");
+    }
+
+    /** First offset where the two differ (or where one ends), -1 when equal. */
+    public static int firstDifference(byte[] expected, byte[] actual) {
+        int n = Math.min(expected.length, actual.length);
+        for (int i = 0; i < n; i++) {
+            if (expected[i] != actual[i]) {
+                return i;
+            }
+        }
+        return expected.length == actual.length ? -1 : n;
+    }
+
+    static Outcome diverged(String scenario, String machine, int index, byte[] expected, byte[] actual, int at, long t0, String why) {
+        int line = 1;
+        for (int i = 0; i < Math.min(at, expected.length); i++) {
+            if (expected[i] == '\n') {
+                line++;
+            }
+        }
+        String detail = String.format(Locale.ROOT, "at byte %d (line %d) of %d recorded: recorded %s, replayed %s%s", at, line, expected.length,
+                around(expected, at), around(actual, at), why);
+        return new Outcome(scenario, machine, index, false, actual.length, (System.nanoTime() - t0) / 1e9, detail);
+    }
+
+    public static String around(byte[] b, int at) {
+        if (at >= b.length) {
+            return "<end>";
+        }
+        int from = Math.max(0, at - 20);
+        int to = Math.min(b.length, at + 40);
+        String s = new String(b, from, to - from, StandardCharsets.UTF_8);
+        return "\"" + (from > 0 ? "…" : "") + s.replace("\r", "\\r").replace("\n", "\\n").replace("\u001b", "\\e") + (to < b.length ? "…" : "") + "\"";
+    }
+
+    private static ServerSocketChannel listen(Path p) throws IOException {
+        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        s.bind(UnixDomainSocketAddress.of(p));
+        s.configureBlocking(false);
+        return s;
+    }
+
+    private static SocketChannel accept(ServerSocketChannel server, Process p, Path log) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            SocketChannel c = server.accept();
+            if (c != null) {
+                return c;
+            }
+            if (!p.isAlive()) {
+                throw JvtException.badInput("jvt replay: QEMU refused the recording: " + (Files.exists(log) ? Files.readString(log).strip() : ""));
+            }
+            Thread.sleep(5);
+        }
+        throw JvtException.infrastructure("jvt replay: QEMU did not connect its serial console");
+    }
+
+    private static void readRest(SocketChannel c, ByteArrayOutputStream got) {
+        ByteBuffer buf = ByteBuffer.allocate(65536);
+        try {
+            c.configureBlocking(false);
+            int n;
+            while ((n = c.read(buf)) > 0) {
+                got.write(buf.array(), 0, n);
+                buf.clear();
+            }
+        } catch (IOException ignored) {
+            // closed
+        }
+    }
+
+    private static void drain(SocketChannel c) {
+        Thread t = new Thread(() -> {
+            ByteBuffer b = ByteBuffer.allocate(65536);
+            try {
+                while (c.read(b) >= 0) {
+                    b.clear();
+                }
+            } catch (IOException ignored) {
+                // QEMU went away
+            }
+        }, "jvt-replay-drain");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void deleteTree(Path p) {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(x);
+            }
+        } catch (IOException ignored) {
+            // temporary
+        }
+    }
+}
