@@ -5,6 +5,7 @@ import dev.jvt.engine.guest.BuiltinGuest;
 import dev.jvt.engine.guest.GuestKit;
 import dev.jvt.engine.host.KvmProbe;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.net.MachineNetworking;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.Qmp;
 
@@ -50,6 +51,7 @@ public final class Machine implements AutoCloseable {
     private volatile String accel;
     private volatile boolean booted;
     private final List<Runnable> closeActions = new ArrayList<>();
+    private final MachineNetworking networking;
 
     public Machine(MachineConfig config, MachineEnvironment env) {
         this.config = config;
@@ -60,6 +62,7 @@ public final class Machine implements AutoCloseable {
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
+        this.networking = new MachineNetworking(config, events.scenario().name());
     }
 
     public String getName() {
@@ -167,13 +170,15 @@ public final class Machine implements AutoCloseable {
         Path kernel = config.kernel();
         Path initrd = config.initrd();
         String append = config.append();
+        MachineNetworking.Plan net = networking.plan(env.networks(), config.builtinGuest());
         if (config.builtinGuest()) {
             GuestKit kit = Prerequisites.guestKit();
             kernel = kit.kernel();
             initrd = BuiltinGuest.image(kit, config.guest());
-            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + " " + append;
+            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + " "
+                    + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ") + append;
         }
-        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, List.of());
+        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, net.qemuArgs());
     }
 
     private static ServerSocketChannel listen(Path path) throws IOException {
@@ -602,6 +607,14 @@ public final class Machine implements AutoCloseable {
             }
             return out;
         });
+    }
+
+    /**
+     * The host port (on 127.0.0.1) that {@code forward host: H, guest: guestPort} forwards over TCP;
+     * with {@code host: 0} the port jvt picked when the machine started.
+     */
+    public int hostPort(int guestPort) {
+        return networking.hostPort(guestPort);
     }
 
     /** The QMP connection of the running QEMU (for engine features and advanced tests). */
