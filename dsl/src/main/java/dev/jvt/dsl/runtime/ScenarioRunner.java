@@ -13,6 +13,7 @@ import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
+import dev.jvt.engine.net.Network;
 import groovy.lang.Closure;
 
 import java.io.IOException;
@@ -121,13 +122,18 @@ public final class ScenarioRunner {
         events.scenarioStarted();
         Path sockets = null;
         Map<String, Machine> machines = new LinkedHashMap<>();
+        Map<String, Network> nets = new LinkedHashMap<>();
         try {
             Files.createDirectories(dir);
             sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            for (MachineConfig mc : def.machines().values()) {
-                machines.put(mc.name(), new Machine(mc, new MachineEnvironment(events, dir.resolve(mc.name()), sockets, settings.options())));
+            for (ScenarioDefinition.NetworkDefinition nd : def.networks().values()) {
+                // switches listen before any QEMU starts: a stream client never retries
+                nets.put(nd.name(), Network.start(nd.name(), nd.subnet(), dir.resolve(nd.name() + ".pcap"), sockets, events));
             }
-            Map<String, Object> networks = new LinkedHashMap<>();
+            for (MachineConfig mc : def.machines().values()) {
+                machines.put(mc.name(), new Machine(mc, new MachineEnvironment(events, dir.resolve(mc.name()), sockets, settings.options(), nets)));
+            }
+            Map<String, Object> networks = new LinkedHashMap<>(nets);
             TestContext ctx = new TestContext(machines, networks);
             String stopped = null;
 
@@ -167,6 +173,10 @@ public final class ScenarioRunner {
             for (Machine m : machines.values()) {
                 m.close();
                 attachMachineFiles(events, m);
+            }
+            for (Network n : nets.values()) {
+                n.close();
+                events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap");
             }
             deleteQuietly(sockets);
             events.scenarioFinished();

@@ -1,0 +1,50 @@
+// Two machines on a jvt network: ping, a TCP service, a partition, and a port forwarded from the host.
+scenario('two machines on a network') {
+    network 'lan'                                   // 10.0.1.0/24
+
+    machine('server') {
+        nic 'lan', ip: '10.0.1.1/24'
+        forward host: 0, guest: 80                  // host: 0 picks a free port: server.hostPort(80)
+        guest {
+            file '/srv/index.html', 'hello from server\n'
+        }
+    }
+    machine('client') {
+        nic 'lan', ip: '10.0.1.2/24', model: 'e1000'
+    }
+
+    setup {
+        server.succeed 'httpd -p 80 -h /srv'
+    }
+
+    test('the machines ping each other') {
+        client.succeed 'ping -c 2 -W 2 10.0.1.1'
+        server.succeed 'ping -c 2 -W 2 10.0.1.2'
+    }
+
+    test('the client fetches a page from the server over TCP') {
+        assert client.succeed('wget -qO- http://10.0.1.1/') == 'hello from server\n'
+    }
+
+    test('a partition cuts the link and heal restores it') {
+        lan.partition([server], [client])
+        client.fail 'timeout 3 wget -qO- http://10.0.1.1/'
+        client.fail 'ping -c 1 -W 1 10.0.1.1'
+        lan.heal()
+        client.waitUntilSucceeds 'ping -c 1 -W 1 10.0.1.1', 10
+        assert client.succeed('wget -qO- http://10.0.1.1/') == 'hello from server\n'
+    }
+
+    test('a link taken down and up again') {
+        lan.link(client, up: false)
+        client.fail 'ping -c 1 -W 1 10.0.1.1'
+        lan.link(client, up: true)
+        client.waitUntilSucceeds 'ping -c 1 -W 1 10.0.1.1', 10
+    }
+
+    test('the host reaches the guest service through the forwarded port') {
+        def port = server.hostPort(80)
+        def page = new URL("http://127.0.0.1:$port/").text
+        assert page == 'hello from server\n'
+    }
+}
