@@ -28,13 +28,16 @@ class NetworkSpec extends Specification {
     def "both network scenarios pass on real guests"() {
         expect:
         result.code == 0
-        result.out =~ /jvt: 11 passed, 0 failed in/
+        result.out =~ /jvt: 14 passed, 0 failed in/
         [
                 'the machines ping each other',
                 'the client fetches a page from the server over TCP',
                 'a partition cuts the link and heal restores it',
                 'a link taken down and up again',
                 'the host reaches the guest service through the forwarded port',
+                'a second network with its own subnet is a separate switch',
+                'the pcap can be read while the scenario runs',
+                'a restarted machine rejoins its network and keeps its forwarded port',
                 'every machine got the next free address of the subnet',
                 'a partition isolates c from a and b, who still reach each other',
                 'a partition given by machine names, and a TCP connection across it',
@@ -75,6 +78,15 @@ class NetworkSpec extends Specification {
         then:
         syn.contains(['10.0.1.2', '10.0.1.1'])
         page.contains(['200', 'hello from server\\n'])
+    }
+
+    def "each network has its own capture: the second one holds only its own subnet"() {
+        when:
+        def backend = tshark(twoMachines.resolve('backend.pcap'), 'ip', 'ip.src', 'ip.dst')
+
+        then:
+        backend.contains(['192.168.7.2', '192.168.7.1'])
+        backend.every { row -> row.every { it.startsWith('192.168.7.') } }
     }
 
     def "the faults are visible in the pcap: echo requests that got no reply"() {
