@@ -12,10 +12,18 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -59,6 +67,8 @@ public final class NetworkBenchmark implements Benchmark {
             Machine dA = machine(env, nets, direct("d-a", "listen=127.0.0.1:" + port, "10.0.9.1/24"));
             Machine dB = machine(env, nets, direct("d-b", "connect=127.0.0.1:" + port, "10.0.9.2/24"));
             all.addAll(List.of(swA, swB, dA, dB));
+            log.printf("  the switch alone: %,.0f frames/s of 1514 bytes between two UNIX socket clients, capture on%n",
+                    switchAlone(env));
             log.println("  booting 4 guests (two on the jvt switch, two on a direct -netdev socket link) ...");
             log.flush();
             swA.launch();
@@ -156,6 +166,70 @@ public final class NetworkBenchmark implements Benchmark {
             throw JvtException.infrastructure("bench network (" + p.label() + "): no round-trip line in:\n" + out);
         }
         return Double.parseDouble(m.group(2));
+    }
+
+    /**
+     * Frames per second the switch forwards with nothing else in the way: one client writes
+     * 1514-byte frames to a learned address, another reads them; the writer keeps at most 1,000
+     * frames in flight (the switch drops what does not fit its 4 MB queue, as a switch does).
+     */
+    private static double switchAlone(BenchEnvironment env) throws Exception {
+        Path dir = env.socketDir("alone");
+        try (Network n = Network.start("alone", "10.0.1.0/24", dir.resolve("alone.pcap"), dir, null);
+             SocketChannel a = SocketChannel.open(StandardProtocolFamily.UNIX);
+             SocketChannel b = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            byte[] macA = {0x52, 0x54, 0, 0, 0, 0x0a};
+            byte[] macB = {0x52, 0x54, 0, 0, 0, 0x0b};
+            a.connect(UnixDomainSocketAddress.of(n.attach("a", "52:54:00:00:00:0a")));
+            b.connect(UnixDomainSocketAddress.of(n.attach("b", "52:54:00:00:00:0b")));
+            int len = 1514;
+            ByteBuffer hello = ByteBuffer.allocate(4 + 60);
+            hello.putInt(60).put(new byte[]{-1, -1, -1, -1, -1, -1}).put(macB).position(64).flip();
+            b.write(hello); // the switch learns b
+            ByteBuffer first = ByteBuffer.allocate(4 + 60);
+            while (first.hasRemaining()) {
+                a.read(first); // ... and a hears it: b's port is known
+            }
+            int frames = 200_000;
+            int batch = 50;
+            int window = 1000;
+            AtomicLong bytesIn = new AtomicLong();
+            ByteBuffer out = ByteBuffer.allocateDirect(batch * (4 + len));
+            for (int i = 0; i < batch; i++) {
+                int p = out.position();
+                out.putInt(len).put(macB).put(macA).position(p + 4 + len);
+            }
+            long want = (long) frames * (4 + len);
+            CompletableFuture<Long> reader = CompletableFuture.supplyAsync(() -> {
+                ByteBuffer in = ByteBuffer.allocateDirect(1 << 20);
+                try {
+                    while (bytesIn.get() < want) {
+                        int k = b.read(in);
+                        if (k < 0) {
+                            break;
+                        }
+                        bytesIn.addAndGet(k);
+                        in.clear();
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return System.nanoTime();
+            });
+            long t0 = System.nanoTime();
+            for (int sent = 0; sent < frames; sent += batch) {
+                while (sent - bytesIn.get() / (4 + len) > window) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+                }
+                out.flip();
+                while (out.hasRemaining()) {
+                    a.write(out);
+                }
+                out.clear().position(out.capacity());
+            }
+            long t1 = reader.get(60, TimeUnit.SECONDS);
+            return frames / ((t1 - t0) / 1e9);
+        }
     }
 
     private static int freePort() throws IOException {

@@ -64,8 +64,12 @@ public final class Network implements AutoCloseable {
         return subnet;
     }
 
-    /** The packet capture of this network (pcap, link type Ethernet), flushed as frames pass. */
+    /**
+     * The packet capture of this network (pcap, link type Ethernet). Frames reach the file within
+     * 10 ms; asking for the path writes out every frame captured so far first.
+     */
     public Path getPcap() {
+        sw.syncCapture();
         return sw.pcapFile();
     }
 

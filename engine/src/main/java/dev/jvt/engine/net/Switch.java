@@ -16,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -42,6 +41,8 @@ final class Switch implements AutoCloseable {
     private static final int MAX_FRAME = IN_SIZE - 4;
     private static final long MAX_DELAYED_BYTES = 64L * 1024 * 1024;
     private static final long MULTICAST = 1L << 40;
+    /** The capture reaches the file at most this long after a frame (and at once on {@link #syncCapture}). */
+    private static final long PCAP_FLUSH_NANOS = 10_000_000;
 
     /**
      * The faults in force, compiled for the forwarding path.
@@ -113,6 +114,7 @@ final class Switch implements AutoCloseable {
     private volatile boolean running = true;
     private volatile Throwable failure;
     private boolean pcapDirty;
+    private long lastPcapFlush = System.nanoTime();
 
     Switch(String name, Path pcapFile) throws IOException {
         this.name = name;
@@ -183,31 +185,16 @@ final class Switch implements AutoCloseable {
                 while ((task = tasks.poll()) != null) {
                     task.run();
                 }
-                long timeout = 0;
-                if (!delayed.isEmpty()) {
-                    timeout = Math.max(1, (delayed.peekFirst().due() - System.nanoTime() + 999_999) / 1_000_000);
-                }
-                selector.select(timeout);
                 long now = System.nanoTime();
-                Iterator<SelectionKey> it = selector.selectedKeys().iterator();
-                while (it.hasNext()) {
-                    SelectionKey k = it.next();
-                    it.remove();
-                    Port p = (Port) k.attachment();
-                    if (!k.isValid()) {
-                        continue;
-                    }
-                    if (k.isAcceptable()) {
-                        accept(p);
-                        continue;
-                    }
-                    if (k.isWritable()) {
-                        flush(p);
-                    }
-                    if (k.isValid() && k.isReadable()) {
-                        read(p, now);
-                    }
+                long wait = Long.MAX_VALUE;
+                if (!delayed.isEmpty()) {
+                    wait = delayed.peekFirst().due() - now;
                 }
+                if (pcapDirty) {
+                    wait = Math.min(wait, lastPcapFlush + PCAP_FLUSH_NANOS - now);
+                }
+                long timeout = wait == Long.MAX_VALUE ? 0 : Math.max(1, (wait + 999_999) / 1_000_000);
+                selector.select(this::ready, timeout);
                 if (!delayed.isEmpty()) {
                     release(System.nanoTime());
                 }
@@ -219,18 +206,64 @@ final class Switch implements AutoCloseable {
                     }
                 }
                 dirtyCount = 0;
-                if (pcapDirty) {
-                    pcapDirty = false;
-                    try {
-                        pcap.flush();
-                    } catch (IOException e) {
-                        captureFailed(e);
-                    }
+                if (pcapDirty && System.nanoTime() - lastPcapFlush >= PCAP_FLUSH_NANOS) {
+                    flushCapture();
                 }
             }
+            flushCapture();
         } catch (Throwable t) {
             failure = t;
             LOG.error("switch {} stopped", name, t);
+        }
+    }
+
+    /** One ready key: a QEMU connecting, a port that can take more, a port with frames. */
+    private void ready(SelectionKey k) {
+        Port p = (Port) k.attachment();
+        if (!k.isValid()) {
+            return;
+        }
+        if (k.isAcceptable()) {
+            try {
+                accept(p);
+            } catch (IOException e) {
+                LOG.warn("switch {}: cannot accept on the port of {}: {}", name, p.machine, e.toString());
+            }
+            return;
+        }
+        if (k.isWritable()) {
+            flush(p);
+        }
+        if (k.isValid() && k.isReadable()) {
+            read(p, System.nanoTime());
+        }
+    }
+
+    private void flushCapture() {
+        pcapDirty = false;
+        lastPcapFlush = System.nanoTime();
+        try {
+            pcap.flush();
+        } catch (IOException e) {
+            captureFailed(e);
+        }
+    }
+
+    /** Writes every frame captured so far to the pcap file; returns when it is there. */
+    void syncCapture() {
+        if (!running || Thread.currentThread() == thread) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        tasks.add(() -> {
+            flushCapture();
+            done.complete(null);
+        });
+        selector.wakeup();
+        try {
+            done.get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("switch {}: the capture was not flushed in time: {}", name, e.toString());
         }
     }
 
