@@ -1,10 +1,16 @@
 package dev.jvt.dsl;
 
+import dev.jvt.engine.JvtException;
 import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.net.Subnet;
 import groovy.lang.Closure;
 import groovy.lang.DelegatesTo;
 
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** The keywords of a {@code scenario} block. Each hands its values to the definition. */
 public final class ScenarioSpec {
@@ -78,6 +84,71 @@ public final class ScenarioSpec {
         }
     }
 
+    /** QEMU's user-mode NAT network, which a jvt network on the same machine must not overlap. */
+    private static final Subnet NAT = Subnet.parse("10.0.2.0/24");
+
+    /**
+     * Gives each network its subnet (10.0.N.0/24 for the Nth network unless {@code subnet} says
+     * otherwise) and each NIC without {@code ip} the lowest host address of that subnet no other NIC
+     * on the network has, in declaration order; checks that explicit addresses are in the subnet,
+     * unique, and clear of the NAT network on a machine that also has {@code nat()}.
+     */
+    private void assignAddresses() {
+        Map<String, Subnet> subnets = new HashMap<>();
+        int index = 0;
+        for (ScenarioDefinition.NetworkDefinition n : List.copyOf(def.networks().values())) {
+            index++;
+            Subnet s;
+            try {
+                s = Subnet.parse(n.subnet() == null ? "10.0." + index + ".0/24" : n.subnet());
+            } catch (JvtException e) {
+                throw new DslException("network '" + n.name() + "': " + e.getMessage());
+            }
+            subnets.put(n.name(), s);
+            def.networks().put(n.name(), new ScenarioDefinition.NetworkDefinition(n.name(), s.toString(), n.line()));
+        }
+        Map<String, Set<Integer>> taken = new HashMap<>();
+        for (MachineConfig m : def.machines().values()) {
+            for (MachineConfig.Nic nic : m.nics()) {
+                if (nic.address() == null || !Character.isDigit(nic.address().charAt(0))) {
+                    continue;
+                }
+                Subnet s = subnets.get(nic.network());
+                int a = Subnet.address(nic.address());
+                if (!s.contains(a)) {
+                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address() + " is outside network '"
+                            + nic.network() + "' (" + s + "); give the network a subnet: network '" + nic.network()
+                            + "', subnet: '...'");
+                }
+                if (!taken.computeIfAbsent(nic.network(), k -> new HashSet<>()).add(a)) {
+                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address()
+                            + " is already used on network '" + nic.network() + "'");
+                }
+            }
+        }
+        for (MachineConfig m : def.machines().values()) {
+            List<MachineConfig.Nic> nics = m.nics();
+            for (int i = 0; i < nics.size(); i++) {
+                MachineConfig.Nic nic = nics.get(i);
+                Subnet s = subnets.get(nic.network());
+                if (nic.address() == null) {
+                    Set<Integer> used = taken.computeIfAbsent(nic.network(), k -> new HashSet<>());
+                    int h = 1;
+                    while (used.contains(Subnet.address(s.host(h)))) {
+                        h++;
+                    }
+                    used.add(Subnet.address(s.host(h)));
+                    nic = new MachineConfig.Nic(nic.network(), s.host(h), nic.model(), nic.mac());
+                    nics.set(i, nic);
+                }
+                if (m.nat() && Character.isDigit(nic.address().charAt(0)) && NAT.contains(Subnet.address(nic.address()))) {
+                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address() + " on network '"
+                            + nic.network() + "' overlaps the NAT network " + NAT + " of nat(); give the network another subnet");
+                }
+            }
+        }
+    }
+
     private void checkName(String name, String what) {
         if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
             throw new DslException(what + " name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
@@ -99,6 +170,7 @@ public final class ScenarioSpec {
                 }
             }
         }
+        assignAddresses();
         if (def.machines().isEmpty() && !def.tests().isEmpty()) {
             throw new DslException("scenario '" + def.name() + "' has tests but no machine");
         }

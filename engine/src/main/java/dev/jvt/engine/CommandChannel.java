@@ -42,10 +42,11 @@ public final class CommandChannel {
     private final ReentrantLock lock = new ReentrantLock(true);
     private final Map<String, CompletableFuture<Result>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
-    private volatile SocketChannel socket;
+    private volatile java.nio.channels.WritableByteChannel socket;
     private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
     private volatile Throwable fatal;
     private volatile boolean paced;
+    private volatile java.nio.channels.ReadableByteChannel reading;
     private final java.util.concurrent.Semaphore acks = new java.util.concurrent.Semaphore(0);
 
     public CommandChannel(String machine) {
@@ -54,11 +55,18 @@ public final class CommandChannel {
 
     /** Uses a new connection (a new QEMU process); reads replies on a thread of its own. */
     public void attach(SocketChannel newSocket, boolean expectHello) {
-        this.socket = newSocket;
+        attach(newSocket, newSocket, expectHello);
+    }
+
+    /** Uses a new pair of channels (QEMU's pipe chardev: two FIFOs). */
+    public void attach(java.nio.channels.ReadableByteChannel in, java.nio.channels.WritableByteChannel out, boolean expectHello) {
+        java.nio.channels.ReadableByteChannel newSocket = in;
+        this.socket = out;
         this.fatal = null;
         if (expectHello) {
             ready = new CompletableFuture<>();
         }
+        reading = newSocket;
         Thread t = new Thread(() -> readLoop(newSocket), "jvt-cmd-" + machine);
         t.setDaemon(true);
         t.start();
@@ -120,7 +128,7 @@ public final class CommandChannel {
         }
     }
 
-    private void readLoop(SocketChannel ch) {
+    private void readLoop(java.nio.channels.ReadableByteChannel ch) {
         try (InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 65536)) {
             while (true) {
                 String header = readLine(in);
@@ -146,7 +154,7 @@ public final class CommandChannel {
         } catch (IOException | RuntimeException e) {
             // connection gone; the machine reports why (QEMU exit)
         }
-        if (socket == ch) {
+        if (reading == ch) {
             JvtException gone = JvtException.infrastructure(machine + ": command channel closed (QEMU exited?)");
             pending.values().forEach(p -> p.completeExceptionally(gone));
             pending.clear();

@@ -5,6 +5,7 @@ import dev.jvt.engine.guest.BuiltinGuest;
 import dev.jvt.engine.guest.GuestKit;
 import dev.jvt.engine.host.KvmProbe;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.net.MachineNetworking;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.Qmp;
 
@@ -45,11 +46,13 @@ public final class Machine implements AutoCloseable {
     private final AtomicInteger monitorOutputs = new AtomicInteger();
     private volatile QemuProcess process;
     private volatile Qmp qmp;
-    private volatile SocketChannel serial;
+    private volatile java.nio.channels.WritableByteChannel serial;
+    private volatile java.io.Closeable serialResource;
     private volatile OutputStream transcript;
     private volatile String accel;
     private volatile boolean booted;
     private final List<Runnable> closeActions = new ArrayList<>();
+    private final MachineNetworking networking;
 
     public Machine(MachineConfig config, MachineEnvironment env) {
         this.config = config;
@@ -60,6 +63,7 @@ public final class Machine implements AutoCloseable {
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
+        this.networking = new MachineNetworking(config, events.scenario().name());
     }
 
     public String getName() {
@@ -101,7 +105,8 @@ public final class Machine implements AutoCloseable {
     // ---------------------------------------------------------------- lifecycle
 
     /** One QEMU process and its connections. */
-    private record Session(QemuProcess process, Qmp qmp, SocketChannel serial, SocketChannel cmd, Path sockets) {
+    private record Session(QemuProcess process, Qmp qmp, java.nio.channels.WritableByteChannel serial, java.io.Closeable serialResource,
+                           SocketChannel cmd, SerialPipe cmdFifo, Path sockets) {
     }
 
     /** Starts QEMU without waiting for the guest to boot. */
@@ -134,20 +139,25 @@ public final class Machine implements AutoCloseable {
                 console.onBytes(this::writeTranscript);
             }
             ServerSocketChannel qmpServer = recording() ? null : listen(sockets.resolve("qmp.sock"));
-            ServerSocketChannel serialServer = listen(sockets.resolve("serial.sock"));
-            ServerSocketChannel cmdServer = config.builtinGuest() ? listen(sockets.resolve("cmd.sock")) : null;
+            boolean pipe = mode() != QemuCommandLine.Mode.NORMAL;
+            ServerSocketChannel serialServer = pipe ? null : listen(sockets.resolve("serial.sock"));
+            SerialPipe serialPipe = pipe ? SerialPipe.create(sockets, "serial") : null;
+            boolean cmdPipe = pipe && !recording() && config.builtinGuest();
+            SerialPipe cmdFifo = cmdPipe ? SerialPipe.create(sockets, "cmd") : null;
+            ServerSocketChannel cmdServer = config.builtinGuest() && !cmdPipe ? listen(sockets.resolve("cmd.sock")) : null;
             QemuProcess p = QemuProcess.start(cmd, env.directory().resolve("qemu.log"));
             events.machineStarted(config.name(), env.directory());
             try {
                 SocketChannel qmpConn = recording() ? connect(sockets.resolve("qmp.sock"), p) : accept(qmpServer, p, "monitor");
-                SocketChannel serialConn = accept(serialServer, p, "serial console");
+                SocketChannel serialConn = pipe ? null : accept(serialServer, p, "serial console");
                 SocketChannel cmdConn = cmdServer == null ? null : accept(cmdServer, p, "command port");
-                startSerialReader(serialConn);
+                startSerialReader(pipe ? serialPipe.output() : serialConn);
                 Qmp q = new Qmp(config.name(), qmpConn, Timeouts.MONITOR);
                 if (recording()) {
                     recorder().started(p, cmd, r, console.bytes().length, generation.get());
                 }
-                return new Session(p, q, serialConn, cmdConn, sockets);
+                return pipe ? new Session(p, q, serialPipe.input(), serialPipe, cmdConn, cmdFifo, sockets)
+                        : new Session(p, q, serialConn, serialConn, cmdConn, null, sockets);
             } catch (RuntimeException e) {
                 p.kill();
                 throw e;
@@ -166,10 +176,15 @@ public final class Machine implements AutoCloseable {
         console.clearAbort();
         process = s.process();
         qmp = s.qmp();
+        close(serialResource);
         serial = s.serial();
+        serialResource = s.serialResource();
         if (s.cmd() != null) {
             channel.paced(recording());
             channel.attach(s.cmd(), expectHello);
+        } else if (s.cmdFifo() != null) {
+            channel.paced(false);
+            channel.attach(s.cmdFifo().output(), s.cmdFifo().input(), expectHello);
         }
         QemuProcess p = s.process();
         p.onExit().thenRun(() -> onQemuExit(p));
@@ -212,13 +227,26 @@ public final class Machine implements AutoCloseable {
         Path kernel = config.kernel();
         Path initrd = config.initrd();
         String append = config.append();
+        MachineNetworking.Plan net = networking.plan(env.networks(), config.builtinGuest());
         if (config.builtinGuest()) {
             GuestKit kit = Prerequisites.guestKit();
             kernel = kit.kernel();
             initrd = BuiltinGuest.image(kit, config.guest());
-            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1 quiet" : "") + " " + append;
+            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1" : "") + " "
+                    + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ") + append;
         }
         List<String> args = new ArrayList<>(storage().args());
+        args.addAll(net.qemuArgs());
+        if (recording()) {
+            // network input is recorded only through a replay filter on each netdev
+            List<String> n = net.qemuArgs();
+            for (int i = 0; i + 1 < n.size(); i++) {
+                java.util.regex.Matcher m = Pattern.compile("(?:^|,)id=([^,]+)").matcher(n.get(i + 1));
+                if (n.get(i).equals("-netdev") && m.find()) {
+                    args.addAll(List.of("-object", "filter-replay,id=jvt-rr-" + m.group(1) + ",netdev=" + m.group(1)));
+                }
+            }
+        }
         args.addAll(extra);
         Path log = null;
         if (recording()) {
@@ -335,7 +363,7 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    private void startSerialReader(SocketChannel ch) {
+    private void startSerialReader(java.nio.channels.ReadableByteChannel ch) {
         Thread t = new Thread(() -> {
             ByteBuffer buf = ByteBuffer.allocate(16384);
             try {
@@ -722,6 +750,14 @@ public final class Machine implements AutoCloseable {
         });
     }
 
+    /**
+     * The host port (on 127.0.0.1) that {@code forward host: H, guest: guestPort} forwards over TCP;
+     * with {@code host: 0} the port jvt picked when the machine started.
+     */
+    public int hostPort(int guestPort) {
+        return networking.hostPort(guestPort);
+    }
+
     /** The QMP connection of the running QEMU (for engine features and advanced tests). */
     public Qmp qmp() {
         requireRunning("use QMP");
@@ -970,7 +1006,7 @@ public final class Machine implements AutoCloseable {
         if (q != null) {
             q.close();
         }
-        close(serial);
+        close(serialResource);
         OutputStream t = transcript;
         transcript = null;
         close(t);

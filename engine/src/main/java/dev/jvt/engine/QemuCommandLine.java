@@ -50,8 +50,12 @@ public final class QemuCommandLine {
             a.addAll(List.of("-chardev", "socket,id=jvt-qmp,path=" + s.resolve("qmp.sock"),
                     "-mon", "chardev=jvt-qmp,mode=control"));
         }
-        a.addAll(List.of("-chardev", "socket,id=jvt-serial,path=" + s.resolve("serial.sock"),
-                "-serial", "chardev:jvt-serial"));
+        if (r.mode() == Mode.NORMAL) {
+            a.addAll(List.of("-chardev", "socket,id=jvt-serial,path=" + s.resolve("serial.sock"), "-serial", "chardev:jvt-serial"));
+        } else {
+            // FIFOs, not a socket: see SerialPipe for why guest timing would otherwise depend on the host
+            a.addAll(List.of("-chardev", "pipe,id=jvt-serial,path=" + s.resolve("serial"), "-serial", "chardev:jvt-serial"));
+        }
         if (r.mode() == Mode.DETERMINISTIC) {
             a.addAll(List.of("-icount", "shift=5,sleep=off,align=off", "-rtc", "base=" + FIXED_CLOCK + ",clock=vm"));
         } else if (record) {
@@ -61,7 +65,7 @@ public final class QemuCommandLine {
             a.addAll(List.of("-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"), "-serial", "chardev:jvt-cmd"));
         } else if (c.builtinGuest()) {
             a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser",
-                    "-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"),
+                    "-chardev", r.mode() == Mode.NORMAL ? "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock") : "pipe,id=jvt-cmd,path=" + s.resolve("cmd"),
                     "-device", "virtserialport,bus=jvt-vser.0,chardev=jvt-cmd,name=jvt.cmd"));
         }
         if (c.bios() != null) {

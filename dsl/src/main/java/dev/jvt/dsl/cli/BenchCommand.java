@@ -2,6 +2,7 @@ package dev.jvt.dsl.cli;
 
 import dev.jvt.dsl.bench.Benchmark;
 import dev.jvt.dsl.bench.BootBenchmark;
+import dev.jvt.dsl.bench.NetworkBenchmark;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.host.Prerequisites;
 import picocli.CommandLine;
@@ -29,6 +30,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     static {
         BENCHMARKS.put("boot", BootBenchmark::new);
+        BENCHMARKS.put("network", NetworkBenchmark::new);
         BENCHMARKS.put("rewind", dev.jvt.dsl.bench.RewindBenchmark::new);
     }
 

@@ -13,6 +13,7 @@ import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
+import dev.jvt.engine.net.Network;
 import groovy.lang.Closure;
 
 import java.io.IOException;
@@ -121,13 +122,19 @@ public final class ScenarioRunner {
         events.scenarioStarted();
         Path sockets = null;
         Map<String, Machine> machines = new LinkedHashMap<>();
+        Map<String, Network> nets = new LinkedHashMap<>();
+        Map<Network, Object> netStates = new LinkedHashMap<>();
         try {
             Files.createDirectories(dir);
             sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            for (MachineConfig mc : def.machines().values()) {
-                machines.put(mc.name(), new Machine(mc, new MachineEnvironment(events, dir.resolve(mc.name()), sockets, settings.options())));
+            for (ScenarioDefinition.NetworkDefinition nd : def.networks().values()) {
+                // switches listen before any QEMU starts: a stream client never retries
+                nets.put(nd.name(), Network.start(nd.name(), nd.subnet(), dir.resolve(nd.name() + ".pcap"), sockets, events));
             }
-            Map<String, Object> networks = new LinkedHashMap<>();
+            for (MachineConfig mc : def.machines().values()) {
+                machines.put(mc.name(), new Machine(mc, new MachineEnvironment(events, dir.resolve(mc.name()), sockets, settings.options(), nets)));
+            }
+            Map<String, Object> networks = new LinkedHashMap<>(nets);
             TestContext ctx = new TestContext(machines, networks);
             String stopped = null;
 
@@ -143,6 +150,8 @@ public final class ScenarioRunner {
                 Throwable f = runBlocks(def.setups(), ctx, def);
                 if (f == null && snapshots) {
                     f = eachMachine(machines.values(), m -> m.snapshot(SETUP_SNAPSHOT));
+                    // the switches' faults (partitions, links, loss, delay) belong to the snapshot too
+                    nets.values().forEach(n -> netStates.put(n, n.saveState()));
                 }
                 events.finishTest(setup, f);
                 if (f != null) {
@@ -159,6 +168,9 @@ public final class ScenarioRunner {
                 Throwable f = null;
                 if (!first) {
                     f = prepareTest(def, machines, ctx);
+                    if (f == null && isolation(def) == ScenarioDefinition.Isolation.SNAPSHOT) {
+                        netStates.forEach(Network::restoreState);
+                    }
                 }
                 first = false;
                 if (f == null) {
@@ -179,6 +191,10 @@ public final class ScenarioRunner {
             for (Machine m : machines.values()) {
                 m.close();
                 attachMachineFiles(events, m);
+            }
+            for (Network n : nets.values()) {
+                n.close();
+                events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap");
             }
             deleteQuietly(sockets);
             events.scenarioFinished();
