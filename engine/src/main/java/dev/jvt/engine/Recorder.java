@@ -65,6 +65,11 @@ final class Recorder {
             replace.put(r.initrd().toString(), "${BUNDLE}/" + rel);
         }
         replace.put(r.sockets().toString(), "${WORK}");
+        // the scenario's work folder (network switch sockets): in a replay, frames come from the log
+        Path scenarioWork = r.sockets().getParent() == null ? null : r.sockets().getParent().getParent();
+        if (scenarioWork != null) {
+            replace.put(scenarioWork.toString(), "${WORK}/scenario");
+        }
         replace.put(bundle.dir().toString(), "${BUNDLE}");
         List<String> out = new ArrayList<>();
         out.add(r.qemu().getFileName().toString());
