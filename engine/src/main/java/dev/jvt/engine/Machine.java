@@ -501,7 +501,7 @@ public final class Machine implements AutoCloseable {
             }
             boolean off = p.waitFor(timeout);
             if (off && recorder != null) {
-                recorder.finish(p, null, console.bytes(), Duration.ZERO);
+                recorder.finish(p, null, console::bytes, Duration.ZERO);
             }
             if (!off) {
                 throw JvtException.testFailure(config.name() + ": did not power off within " + Timeouts.human(timeout)
@@ -996,7 +996,7 @@ public final class Machine implements AutoCloseable {
     public void close() {
         QemuProcess p = process;
         if (p != null && recorder != null) {
-            recorder.finish(p, qmp, console.bytes(), Duration.ofSeconds(20));
+            recorder.finish(p, qmp, console::bytes, Duration.ofSeconds(20));
         }
         if (p != null) {
             p.expectExit();

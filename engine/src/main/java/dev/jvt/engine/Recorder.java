@@ -87,7 +87,7 @@ final class Recorder {
      * Ends the current recording: asks QEMU to quit through the monitor (so the quit itself is in
      * the log and a replay ends at the same instruction), waits for it, then writes the manifest entry.
      */
-    synchronized void finish(QemuProcess p, Qmp qmp, byte[] transcript, Duration wait) {
+    synchronized void finish(QemuProcess p, Qmp qmp, java.util.function.Supplier<byte[]> console, Duration wait) {
         if (p != process || portableArgv == null) {
             return;
         }
@@ -103,6 +103,19 @@ final class Recorder {
             p.waitFor(wait);
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
+        // the transcript is what QEMU wrote until it exited: wait until the reader has drained it
+        byte[] transcript = console.get();
+        for (int quiet = 0; quiet < 4; ) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            byte[] now = console.get();
+            quiet = now.length == transcript.length ? quiet + 1 : 0;
+            transcript = now;
+        }
         try {
             Path log = bundle.log(key, index);
             Path tx = bundle.transcript(key, index);

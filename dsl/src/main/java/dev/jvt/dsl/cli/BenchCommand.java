@@ -32,6 +32,7 @@ public final class BenchCommand implements Callable<Integer> {
         BENCHMARKS.put("boot", BootBenchmark::new);
         BENCHMARKS.put("network", NetworkBenchmark::new);
         BENCHMARKS.put("rewind", dev.jvt.dsl.bench.RewindBenchmark::new);
+        BENCHMARKS.put("replay", dev.jvt.dsl.bench.ReplayBenchmark::new);
     }
 
     @Parameters(arity = "0..*", paramLabel = "BENCHMARK", description = "Which: ${COMPLETION-CANDIDATES} (default: all).",
