@@ -71,7 +71,7 @@ public final class ReplayBenchmark implements Benchmark {
         log.flush();
         return List.of(
                 new Figure("replay", "recorded run / plain run (record overhead)", record, plain, "s", record / plain, "lower"),
-                new Figure("replay-speed", "replay / recording", replay, record, "s", replay / record, "lower")));
+                new Figure("replay-speed", "replay / recording", replay, record, "s", replay / record, "lower"));
     }
 
     private static double timeRun(List<ScenarioDefinition> defs, Path dir, RunOptions options) {
