@@ -24,7 +24,7 @@ final class BenchEnvironment implements AutoCloseable {
     BenchEnvironment(String name) throws IOException {
         dir = Files.createDirectories(Path.of("build", "jvt", "bench")).resolve(name + "-" + System.currentTimeMillis());
         Files.createDirectories(dir);
-        sockets = Files.createTempDirectory("jvt-bench-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        sockets = dev.jvt.engine.WorkFolder.create("jvt-bench-");
         events = new Events(new ScenarioRun(name, null, dir), List.of());
     }
 
@@ -37,11 +37,7 @@ final class BenchEnvironment implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        try (Stream<Path> s = Files.walk(sockets)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+    public void close() {
+        dev.jvt.engine.WorkFolder.delete(sockets);
     }
 }

@@ -126,7 +126,7 @@ public final class ScenarioRunner {
         Map<Network, Object> netStates = new LinkedHashMap<>();
         try {
             Files.createDirectories(dir);
-            sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            sockets = dev.jvt.engine.WorkFolder.create("jvt-");
             for (ScenarioDefinition.NetworkDefinition nd : def.networks().values()) {
                 // switches listen before any QEMU starts: a stream client never retries
                 nets.put(nd.name(), Network.start(nd.name(), nd.subnet(), dir.resolve(nd.name() + ".pcap"), sockets, events));
@@ -196,7 +196,7 @@ public final class ScenarioRunner {
                 n.close();
                 events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap");
             }
-            deleteQuietly(sockets);
+            dev.jvt.engine.WorkFolder.delete(sockets);
             events.scenarioFinished();
         }
         return run;
@@ -309,18 +309,5 @@ public final class ScenarioRunner {
         int line = dev.jvt.dsl.Locations.lineIn(e, def.file());
         String where = def.file() == null ? "" : def.source() + (line > 0 ? ":" + line : "") + ": ";
         return new JvtException(JvtException.Kind.TEST_FAILURE, where + message, e);
-    }
-
-    private static void deleteQuietly(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a temporary folder
-        }
     }
 }

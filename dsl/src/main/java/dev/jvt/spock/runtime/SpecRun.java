@@ -99,7 +99,7 @@ public final class SpecRun {
         if (sockets == null) {
             try {
                 Files.createDirectories(run.directory());
-                sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                sockets = dev.jvt.engine.WorkFolder.create("jvt-");
             } catch (IOException e) {
                 throw JvtException.infrastructure("cannot create a folder for the machines' sockets: " + e.getMessage(), e);
             }
@@ -255,23 +255,10 @@ public final class SpecRun {
                 m.close();
                 MachineFiles.attach(events, m);
             }
-            deleteQuietly(sockets);
+            dev.jvt.engine.WorkFolder.delete(sockets);
         } finally {
             events.scenarioFinished();
             session.finished(run);
-        }
-    }
-
-    private static void deleteQuietly(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a temporary folder
         }
     }
 

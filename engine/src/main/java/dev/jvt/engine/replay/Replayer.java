@@ -170,7 +170,7 @@ public final class Replayer {
         String machine = s.path("machine").asText();
         int index = s.path("index").asInt();
         byte[] expected = Files.readAllBytes(bundle.resolve(s.path("transcript").asText()));
-        Path work = Files.createTempDirectory("jvt-replay-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path work = dev.jvt.engine.WorkFolder.create("jvt-replay-");
         List<String> argv = new ArrayList<>();
         for (JsonNode a : s.path("argv")) {
             argv.add(a.asText().replace("${BUNDLE}", bundle.toAbsolutePath().toString()).replace("${WORK}", work.toString())
@@ -282,7 +282,7 @@ public final class Replayer {
             if (cmdServer != null) {
                 cmdServer.close();
             }
-            deleteTree(work);
+            dev.jvt.engine.WorkFolder.delete(work);
         }
         byte[] actual = got.toByteArray();
         int d = firstDifference(expected, actual);
@@ -375,15 +375,5 @@ public final class Replayer {
         }, "jvt-replay-drain");
         t.setDaemon(true);
         t.start();
-    }
-
-    private static void deleteTree(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
-        } catch (IOException ignored) {
-            // temporary
-        }
     }
 }
