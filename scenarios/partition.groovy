@@ -42,7 +42,7 @@ scenario('three machines and network faults') {
         c.fail 'ping -c 1 -W 1 10.0.1.2'
         a.succeed 'ping -c 1 -W 1 10.0.1.3'
         lan.link(b, up: true)
-        a.succeed 'ping -c 1 -W 1 10.0.1.2'
+        a.waitUntilSucceeds 'ping -c 1 -W 1 10.0.1.2', 10        // ARP is redone after the link comes back
     }
 
     test('delay adds to the round trip and goes away with delay(0)') {
@@ -56,6 +56,9 @@ scenario('three machines and network faults') {
     }
 
     test('loss drops frames at random and loss(0) ends it') {
+        // fixed ARP entries, so what is measured is frame loss and not ARP giving up
+        a.succeed "arp -s 10.0.1.2 ${b.config().nics()[0].mac()}"
+        b.succeed "arp -s 10.0.1.1 ${a.config().nics()[0].mac()}"
         lan.loss(100)
         a.fail 'ping -c 2 -W 1 10.0.1.2'
         lan.loss(40)

@@ -117,7 +117,7 @@ class ReplaySpec extends Specification {
 
     def "a non-interactive scenario repeated three times under --deterministic gives identical transcripts"() {
         when:
-        def r = JvtCli.run('run', '--deterministic', '--repeat', '3', '-j', '3', '--out', JvtCli.tempDir('deterministic').toString(),
+        def r = JvtCli.run('run', '--deterministic', '--repeat', '3', '--out', JvtCli.tempDir('deterministic').toString(),
                 JvtCli.scenario('deterministic.groovy'))
 
         then:

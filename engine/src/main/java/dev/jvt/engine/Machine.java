@@ -715,12 +715,33 @@ public final class Machine implements AutoCloseable {
             byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
             try {
                 synchronized (this) {
-                    CommandChannel.writePaced(serial, bytes, recording());
+                    if (recording()) {
+                        typeByEcho(bytes);
+                    } else {
+                        CommandChannel.writePaced(serial, bytes, false);
+                    }
                 }
             } catch (IOException e) {
                 throw JvtException.infrastructure(config.name() + ": cannot write to the serial console: " + e.getMessage(), e);
             }
         });
+    }
+
+    /**
+     * Types on a UART that QEMU records: its 16-byte FIFO has no flow control then, and a guest that
+     * is slow to take bytes (a loaded host) loses them. So a few bytes at a time, each time waiting
+     * until the guest answered (a shell echoes what it reads), at most a second per chunk.
+     */
+    private void typeByEcho(byte[] bytes) throws IOException {
+        for (int off = 0; off < bytes.length; off += 4) {
+            int before = console.bytes().length;
+            CommandChannel.writePaced(serial, java.util.Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + 4)), false);
+            long deadline = System.nanoTime() + 1_000_000_000L;
+            while (console.bytes().length == before && System.nanoTime() < deadline) {
+                sleep(5);
+            }
+            sleep(20);
+        }
     }
 
     // ---------------------------------------------------------------- monitor
