@@ -205,24 +205,28 @@ public final class Repl {
                     return false;
                 }
                 machine().pause();
+                out.println(current + ": paused");
                 return true;
             case "cont":
                 if (w.length != 1) {
                     return false;
                 }
                 machine().resume();
+                out.println(current + ": running");
                 return true;
             case "change":
                 if (w.length != 3) {
                     return false;
                 }
                 machine().change(w[1], w[2]);
+                out.println(current + ": " + w[1] + " now holds " + w[2]);
                 return true;
             case "eject":
                 if (w.length != 2) {
                     return false;
                 }
                 machine().eject(w[1]);
+                out.println(current + ": " + w[1] + " ejected");
                 return true;
             case "use":
                 if (w.length != 2) {
