@@ -53,6 +53,10 @@ public final class ReplCommand implements Callable<Integer> {
         ScenarioDefinition def = scenarioName == null ? defs.get(0)
                 : defs.stream().filter(d -> d.name().equals(scenarioName)).findFirst().orElseThrow(() -> JvtException.badInput(
                 "jvt repl: " + file + " has no scenario '" + scenarioName + "'; it has " + defs.stream().map(ScenarioDefinition::name).toList()));
+        if (test != null && def.tests().stream().noneMatch(t -> t.name().equals(test))) {
+            throw JvtException.badInput("jvt repl: scenario '" + def.name() + "' has no test '" + test
+                    + "'; its tests: " + def.tests().stream().map(t -> "'" + t.name() + "'").toList());
+        }
         Prerequisites.ensure(true);
         Path dir = out != null ? out : RunDirectory.create(Path.of("build", "jvt", "repl"));
 
