@@ -52,7 +52,7 @@ import java.util.regex.Pattern;
 public final class Repl {
     /** Methods of the handle that only work while the guest runs: the REPL resumes around them. */
     static final Pattern NEEDS_RUNNING = Pattern.compile(
-            "\\b(succeed|fail|execute|waitUntilSucceeds|waitUntilFails|waitForConsole|sendConsole|shutdown|migrate)\\s*[('\"]");
+            "\\b(succeed|fail|execute|waitUntilSucceeds|waitUntilFails|waitForConsole|sendConsole|shutdown|migrate)\\s*[('\"~/]");
     static final List<String> SHORTCUTS = List.of("info", "change", "eject", "stop", "cont", "snapshot", "rewind",
             "use", "console", "machines", "help", "exit", "quit");
     private static final char DETACH = 0x1d; // Ctrl-]
@@ -244,11 +244,19 @@ public final class Repl {
                 }
                 String name = w[1];
                 boolean save = w[0].equals("snapshot");
+                Set<Machine> paused = java.util.concurrent.ConcurrentHashMap.newKeySet();
                 Throwable f = ScenarioRunner.eachMachine(session.machines().values(), m -> {
                     if (save) {
                         m.snapshot(name);
                     } else {
+                        if (!m.isRunning() || m.isPaused()) {
+                            paused.add(m);
+                        }
                         m.rewind(name);
+                        // a machine that was down starts again, running, from the snapshot: the REPL keeps it paused
+                        if (paused.contains(m) && m.isRunning() && !m.isPaused()) {
+                            m.pause();
+                        }
                     }
                 });
                 if (f != null) {
