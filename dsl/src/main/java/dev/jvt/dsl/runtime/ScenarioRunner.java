@@ -284,7 +284,7 @@ public final class ScenarioRunner {
     }
 
     /** Runs closures with {@code ctx} as delegate; returns the failure (with its scenario line), or null. */
-    static Throwable runBlocks(List<Closure<?>> blocks, TestContext ctx, ScenarioDefinition def) {
+    public static Throwable runBlocks(List<Closure<?>> blocks, TestContext ctx, ScenarioDefinition def) {
         try {
             for (Closure<?> body : blocks) {
                 Closure<?> c = body.rehydrate(ctx, body.getOwner(), body.getThisObject());

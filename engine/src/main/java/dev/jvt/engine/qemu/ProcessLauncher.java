@@ -22,9 +22,15 @@ import java.util.concurrent.TimeUnit;
  * kills it when jvt dies without running hooks (SIGKILL, OOM). The kernel ties the death signal
  * to the <em>thread</em> that forked the child, so every child is forked from one dedicated
  * thread that lives as long as the JVM.
+ *
+ * <p>Each child also runs in a session of its own ({@code setsid}, which does not fork here: a
+ * child of the JVM is no process-group leader), so a Ctrl-C typed in jvt's terminal reaches jvt
+ * alone: {@code jvt repl} turns it into "interrupt the running call", and {@code jvt run} exits
+ * through the shutdown hook, which kills the children.
  */
 public final class ProcessLauncher {
     private static final Path SETPRIV = findSetpriv();
+    private static final Path SETSID = find("setsid");
     private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
     private static final ExecutorService FORKER = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "jvt-process-forker");
@@ -40,9 +46,13 @@ public final class ProcessLauncher {
     }
 
     private static Path findSetpriv() {
-        for (String p : List.of("/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv")) {
-            if (Files.isExecutable(Path.of(p))) {
-                return Path.of(p);
+        return find("setpriv");
+    }
+
+    private static Path find(String tool) {
+        for (String dir : List.of("/usr/bin/", "/bin/", "/usr/sbin/")) {
+            if (Files.isExecutable(Path.of(dir + tool))) {
+                return Path.of(dir + tool);
             }
         }
         return null;
@@ -56,6 +66,9 @@ public final class ProcessLauncher {
     /** Starts {@code builder}'s command as a child that dies with this JVM. */
     public static Process start(ProcessBuilder builder) throws IOException {
         List<String> command = new ArrayList<>();
+        if (SETSID != null) {
+            command.add(SETSID.toString());
+        }
         if (SETPRIV != null) {
             command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
         }
