@@ -30,6 +30,7 @@ scenario('two machines on a network') {
     }
 
     test('a partition cuts the link and heal restores it') {
+        client.succeed 'ping -c 1 -W 2 10.0.1.1'          // ARP resolved, so the cut shows as unanswered pings
         lan.partition([server], [client])
         client.fail 'timeout 3 wget -qO- http://10.0.1.1/'
         client.fail 'ping -c 1 -W 1 10.0.1.1'
@@ -39,6 +40,7 @@ scenario('two machines on a network') {
     }
 
     test('a link taken down and up again') {
+        client.succeed 'ping -c 1 -W 2 10.0.1.1'          // ARP resolved first, as above
         lan.link(client, up: false)
         client.fail 'ping -c 1 -W 1 10.0.1.1'
         lan.link(client, up: true)

@@ -64,7 +64,8 @@ public final class QemuCommandLine {
         if (c.builtinGuest() && record) {
             a.addAll(List.of("-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"), "-serial", "chardev:jvt-cmd"));
         } else if (c.builtinGuest()) {
-            a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser",
+            // ioeventfd hands guest kicks to the host's main loop, whose timing icount cannot order
+            a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser" + (r.mode() == Mode.DETERMINISTIC ? ",ioeventfd=off" : ""),
                     "-chardev", r.mode() == Mode.NORMAL ? "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock") : "pipe,id=jvt-cmd,path=" + s.resolve("cmd"),
                     "-device", "virtserialport,bus=jvt-vser.0,chardev=jvt-cmd,name=jvt.cmd"));
         }

@@ -104,13 +104,8 @@ public final class JUnitXmlReporter implements RunListener {
             }
             w.writeCharacters("\n    ");
             w.writeStartElement("system-out");
-            StringBuilder outText = new StringBuilder();
-            for (TestRun t : s.tests()) {
-                if (!t.output().isEmpty()) {
-                    outText.append("--- ").append(t.name()).append(" ---\n").append(t.output());
-                }
-            }
-            w.writeCharacters(xmlSafe(outText.toString()));
+            // the whole console transcript of every machine (also lines that arrived between tests)
+            w.writeCharacters(xmlSafe(s.output()));
             w.writeEndElement();
             w.writeCharacters("\n    ");
             w.writeEmptyElement("system-err");

@@ -140,6 +140,7 @@ public final class Events {
     }
 
     public void consoleLine(String machine, String line) {
+        scenario.appendOutput(machine + " # " + line);
         TestRun t = current;
         if (t != null) {
             t.appendOutput(machine + " # " + line);

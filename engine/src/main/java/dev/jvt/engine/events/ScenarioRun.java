@@ -11,6 +11,7 @@ public final class ScenarioRun {
     private final Path directory;
     private final List<TestRun> tests = new CopyOnWriteArrayList<>();
     private final List<Attachment> attachments = new CopyOnWriteArrayList<>();
+    private final StringBuffer output = new StringBuffer();
     private final long startMillis = System.currentTimeMillis();
     private volatile long stopMillis;
 
@@ -41,6 +42,15 @@ public final class ScenarioRun {
     /** Files that belong to the whole scenario (per-machine transcripts, QEMU logs, pcaps). */
     public List<Attachment> attachments() {
         return attachments;
+    }
+
+    /** Every console line of every machine of the scenario, "machine # line", in arrival order. */
+    public String output() {
+        return output.toString();
+    }
+
+    void appendOutput(String line) {
+        output.append(line).append('\n');
     }
 
     public long startMillis() {

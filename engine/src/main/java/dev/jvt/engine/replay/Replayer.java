@@ -138,7 +138,8 @@ public final class Replayer {
             }
             outcomes.add(o);
             out.printf(Locale.ROOT, "%s › %s (recording %d): %s%n", o.scenario(), o.machine(), o.index(),
-                    o.reproduced() ? String.format(Locale.ROOT, "REPRODUCED (%d bytes of console, replayed in %.1f s)", o.bytes(), o.seconds())
+                    o.reproduced() ? String.format(Locale.ROOT, "REPRODUCED (%d bytes of console, replayed in %.1f s)%s", o.bytes(), o.seconds(),
+                            o.detail().isEmpty() ? "" : "; " + o.detail())
                             : "DIVERGED " + o.detail());
             out.flush();
         }
@@ -224,6 +225,7 @@ public final class Replayer {
             }, "jvt-replay-serial");
             reader.setDaemon(true);
             reader.start();
+            long complete = 0;
             while (true) {
                 byte[] chunk = chunks.poll(20, TimeUnit.MILLISECONDS);
                 int n = chunk == null ? 0 : chunk.length;
@@ -257,6 +259,19 @@ public final class Replayer {
                     }
                     return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
                             "; QEMU: " + qemuSaid.strip().lines().findFirst().orElse(""));
+                }
+                if (firstDifference(expected, got.toByteArray()) < 0) {
+                    // the whole transcript is back, identical; give QEMU a while to reach the recorded quit
+                    if (complete == 0) {
+                        complete = System.nanoTime();
+                    }
+                    if (System.nanoTime() - complete > TimeUnit.SECONDS.toNanos((long) Math.max(30, recorded))) {
+                        return new Outcome(scenario, machine, index, true, got.size(), (System.nanoTime() - t0) / 1e9,
+                                "transcript identical; QEMU had not reached the end of its log "
+                                        + (System.nanoTime() - complete) / 1_000_000_000L + " s after it");
+                    }
+                } else {
+                    complete = 0;
                 }
                 if (System.nanoTime() > deadline) {
                     return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
