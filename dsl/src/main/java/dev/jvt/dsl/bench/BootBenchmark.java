@@ -83,8 +83,8 @@ public final class BootBenchmark implements Benchmark {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            drain(qmp.accept());
-            drain(serial.accept());
+            dev.jvt.engine.replay.Replayer.drain(qmp.accept(), "bench-drain");
+            dev.jvt.engine.replay.Replayer.drain(serial.accept(), "bench-drain");
             SocketChannel c = cmdSock.accept();
             InputStream in = new BufferedInputStream(Channels.newInputStream(c));
             expectLine(in, "H ");
@@ -105,21 +105,6 @@ public final class BootBenchmark implements Benchmark {
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         s.bind(UnixDomainSocketAddress.of(p));
         return s;
-    }
-
-    private static void drain(SocketChannel c) {
-        Thread t = new Thread(() -> {
-            ByteBuffer b = ByteBuffer.allocate(65536);
-            try {
-                while (c.read(b) >= 0) {
-                    b.clear();
-                }
-            } catch (IOException ignored) {
-                // QEMU went away
-            }
-        }, "bench-drain");
-        t.setDaemon(true);
-        t.start();
     }
 
     private static void expectLine(InputStream in, String prefix) throws IOException {

@@ -257,6 +257,15 @@ public final class Replayer {
                     for (byte[] c; (c = chunks.poll()) != null; ) {
                         got.write(c, 0, c.length);
                     }
+                    if (firstDifference(expected, got.toByteArray()) < 0) {
+                        // the console came back whole and identical before QEMU stopped (seen when the
+                        // command UART's output was read late while recording): say both
+                        return new Outcome(scenario, machine, index, true, got.size(), (System.nanoTime() - t0) / 1e9,
+                                "console identical, then QEMU stopped replaying: " + qemuSaid.strip().lines().findFirst().orElse(""));
+                    }
+                    for (byte[] c; (c = chunks.poll()) != null; ) {
+                        got.write(c, 0, c.length);
+                    }
                     return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
                             "; QEMU: " + qemuSaid.strip().lines().findFirst().orElse(""));
                 }
