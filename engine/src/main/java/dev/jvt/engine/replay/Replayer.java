@@ -203,7 +203,7 @@ public final class Replayer {
             }
             SocketChannel cmd = cmdServer == null ? null : accept(cmdServer, p, log);
             if (cmd != null) {
-                drain(cmd);
+                drain(cmd, "jvt-replay-drain");
             }
             java.util.concurrent.BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>();
             final java.nio.channels.ReadableByteChannel source = serial;
@@ -386,7 +386,11 @@ public final class Replayer {
         }
     }
 
-    private static void drain(SocketChannel c) {
+    /**
+     * Reads and discards whatever QEMU writes to {@code c} (a console nobody looks at), on a daemon
+     * thread, so QEMU never blocks on it; ends when QEMU closes it.
+     */
+    public static void drain(java.nio.channels.ReadableByteChannel c, String threadName) {
         Thread t = new Thread(() -> {
             ByteBuffer b = ByteBuffer.allocate(65536);
             try {
@@ -396,7 +400,7 @@ public final class Replayer {
             } catch (IOException ignored) {
                 // QEMU went away
             }
-        }, "jvt-replay-drain");
+        }, threadName);
         t.setDaemon(true);
         t.start();
     }
