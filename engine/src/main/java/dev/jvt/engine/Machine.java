@@ -51,7 +51,6 @@ public final class Machine implements AutoCloseable {
     private volatile OutputStream transcript;
     private volatile String accel;
     private volatile boolean booted;
-    private final List<Runnable> closeActions = new ArrayList<>();
     private final MachineNetworking networking;
 
     public Machine(MachineConfig config, MachineEnvironment env) {
@@ -1031,8 +1030,6 @@ public final class Machine implements AutoCloseable {
         OutputStream t = transcript;
         transcript = null;
         close(t);
-        closeActions.forEach(Runnable::run);
-        closeActions.clear();
         booted = false;
     }
 

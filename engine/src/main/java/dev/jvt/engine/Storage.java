@@ -18,20 +18,18 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code cd0..}: IDE CD-ROM drives, read-only, for {@code change}/{@code eject}.</li>
  * </ul>
  */
-record Storage(List<String> args, List<Path> created) {
+record Storage(List<String> args) {
 
     static Storage prepare(MachineConfig config, Path work, boolean record) throws IOException {
         List<String> a = new ArrayList<>();
-        List<Path> created = new ArrayList<>();
         if (record) {
             if (!config.disks().isEmpty() || !config.cdroms().isEmpty()) {
                 throw JvtException.badInput("machine '" + config.name() + "': --record does not support disks or CD-ROMs yet");
             }
-            return new Storage(List.of(), List.of());
+            return new Storage(List.of());
         }
         Path state = work.resolve("state.qcow2");
         qemuImg(List.of("create", "-q", "-f", "qcow2", state.toString(), "1M"));
-        created.add(state);
         a.addAll(List.of("-drive", "if=none,id=jvt-state,format=qcow2,file=" + state));
 
         boolean bootDisk = config.boot().equals("disk");
@@ -43,14 +41,12 @@ record Storage(List<String> args, List<Path> created) {
             if (d.path() == null) {
                 Path scratch = work.resolve(id + ".qcow2");
                 qemuImg(List.of("create", "-q", "-f", "qcow2", scratch.toString(), d.size()));
-                created.add(scratch);
                 file = scratch.toString();
                 format = "qcow2";
             } else if (d.overlay()) {
                 Path overlay = work.resolve(id + "-overlay.qcow2");
                 qemuImg(List.of("create", "-q", "-f", "qcow2", "-F", d.format(), "-b", d.path().toAbsolutePath().toString(),
                         overlay.toString()));
-                created.add(overlay);
                 file = overlay.toString();
                 format = "qcow2";
             } else {
@@ -71,7 +67,7 @@ record Storage(List<String> args, List<Path> created) {
                     "-device", "ide-cd,drive=" + id + ",id=" + id + "-dev" + (bootCd && c == 0 ? ",bootindex=0" : "")));
             c++;
         }
-        return new Storage(List.copyOf(a), List.copyOf(created));
+        return new Storage(List.copyOf(a));
     }
 
     static String qemuImg(List<String> args) throws IOException {

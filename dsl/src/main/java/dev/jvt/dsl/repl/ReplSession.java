@@ -67,7 +67,7 @@ public final class ReplSession implements AutoCloseable {
         }
         Events events = new Events(new ScenarioRun(def.name(), def.file(), dir), List.of());
         Files.createDirectories(dir);
-        sockets = Files.createTempDirectory("jvt-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        sockets = dev.jvt.engine.WorkFolder.create("jvt-");
         for (ScenarioDefinition.NetworkDefinition nd : def.networks().values()) {
             nets.put(nd.name(), Network.start(nd.name(), nd.subnet(), dir.resolve(nd.name() + ".pcap"), sockets, events));
         }
@@ -125,15 +125,7 @@ public final class ReplSession implements AutoCloseable {
                 // keep closing the others
             }
         }
-        if (sockets != null) {
-            try (Stream<Path> s = Files.walk(sockets)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException ignored) {
-                // a temporary folder
-            }
-            sockets = null;
-        }
+        dev.jvt.engine.WorkFolder.delete(sockets);
+        sockets = null;
     }
 }
