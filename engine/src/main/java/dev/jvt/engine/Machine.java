@@ -235,7 +235,18 @@ public final class Machine implements AutoCloseable {
                     + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ") + append;
         }
         List<String> args = new ArrayList<>(storage().args());
-        args.addAll(net.qemuArgs());
+        if (recording()) {
+            // QEMU 7.2's virtio-net (tx=bh) reschedules its transmit bottom half with a plain
+            // qemu_bh_schedule when the guest queued more frames meanwhile: that runs at a moment of
+            // the host's choosing, which the log does not hold, and the replay then takes the
+            // transmit-done interrupt at another instruction and stalls (README, record/replay).
+            // The timer variant re-arms on the virtual clock, which replays exactly.
+            for (String arg : net.qemuArgs()) {
+                args.add(arg.startsWith("virtio-net-pci,") ? arg.replaceFirst("^virtio-net-pci,", "virtio-net-pci,tx=timer,") : arg);
+            }
+        } else {
+            args.addAll(net.qemuArgs());
+        }
         if (recording()) {
             // network input is recorded only through a replay filter on each netdev
             List<String> n = net.qemuArgs();
