@@ -251,6 +251,10 @@ public final class Replayer {
                         return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
                                 "; QEMU exited: " + said.lines().findFirst().orElse(""));
                     }
+                    if (firstDifference(expected, got.toByteArray()) < 0 && p.exitValue() != 0) {
+                        return incomplete(scenario, machine, index, got.size(), t0, "QEMU exited with code " + p.exitValue()
+                                + (said.isEmpty() ? "" : ": " + said.lines().findFirst().orElse("")));
+                    }
                     break;
                 }
                 String qemuSaid = Files.exists(log) ? Files.readString(log) : "";
@@ -260,10 +264,10 @@ public final class Replayer {
                         got.write(c, 0, c.length);
                     }
                     if (firstDifference(expected, got.toByteArray()) < 0) {
-                        // the console came back whole and identical before QEMU stopped (seen when the
-                        // command UART's output was read late while recording): say both
-                        return new Outcome(scenario, machine, index, true, got.size(), (System.nanoTime() - t0) / 1e9,
-                                "console identical, then QEMU stopped replaying: " + qemuSaid.strip().lines().findFirst().orElse(""));
+                        // the console came back whole and identical, yet the run after its last byte did not
+                        // replay: not a reproduction
+                        return incomplete(scenario, machine, index, got.size(), t0,
+                                "QEMU stopped replaying: " + qemuSaid.strip().lines().findFirst().orElse(""));
                     }
                     for (byte[] c; (c = chunks.poll()) != null; ) {
                         got.write(c, 0, c.length);
@@ -273,11 +277,10 @@ public final class Replayer {
                 }
                 String stall = progress.stalled();
                 if (stall != null) {
-                    // QEMU 7.2 sometimes records a log it cannot replay past some point (seen only with
-                    // machines on a network; the same log stalls at the same instruction every time)
+                    // QEMU waits for an event its log places where the guest never gets (seen with
+                    // virtio-net's tx=bh; the same log stalls at the same instruction every time)
                     if (firstDifference(expected, got.toByteArray()) < 0) {
-                        return new Outcome(scenario, machine, index, true, got.size(), (System.nanoTime() - t0) / 1e9,
-                                "console identical, then " + stall);
+                        return incomplete(scenario, machine, index, got.size(), t0, stall);
                     }
                     return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
                             "; " + stall + " (QEMU 7.2 cannot replay this recording past that point)");
@@ -288,9 +291,8 @@ public final class Replayer {
                         complete = System.nanoTime();
                     }
                     if (System.nanoTime() - complete > TimeUnit.SECONDS.toNanos((long) Math.max(30, recorded))) {
-                        return new Outcome(scenario, machine, index, true, got.size(), (System.nanoTime() - t0) / 1e9,
-                                "transcript identical; QEMU had not reached the end of its log "
-                                        + (System.nanoTime() - complete) / 1_000_000_000L + " s after it");
+                        return incomplete(scenario, machine, index, got.size(), t0, "QEMU had not reached the end of its log "
+                                + (System.nanoTime() - complete) / 1_000_000_000L + " s after it");
                     }
                 } else {
                     complete = 0;
@@ -386,6 +388,12 @@ public final class Replayer {
                 qmp.close();
             }
         }
+    }
+
+    /** The whole console came back identical, but QEMU did not replay the run to its recorded end. */
+    static Outcome incomplete(String scenario, String machine, int index, long bytes, long t0, String why) {
+        return new Outcome(scenario, machine, index, false, bytes, (System.nanoTime() - t0) / 1e9,
+                "after the whole console (" + bytes + " bytes, identical): " + why);
     }
 
     /** First offset where the two differ (or where one ends), -1 when equal. */
