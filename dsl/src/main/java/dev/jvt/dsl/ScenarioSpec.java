@@ -94,6 +94,11 @@ public final class ScenarioSpec {
      * unique, and clear of the NAT network on a machine that also has {@code nat()}.
      */
     private void assignAddresses() {
+        assignAddresses(def);
+    }
+
+    /** {@link #assignAddresses()} for a definition built elsewhere (a Spock spec's machines and networks). */
+    public static void assignAddresses(ScenarioDefinition def) {
         Map<String, Subnet> subnets = new HashMap<>();
         int index = 0;
         for (ScenarioDefinition.NetworkDefinition n : List.copyOf(def.networks().values())) {

@@ -3,6 +3,7 @@ package dev.jvt.spock.runtime;
 import dev.jvt.dsl.DslException;
 import dev.jvt.dsl.MachineSpec;
 import dev.jvt.dsl.ScenarioDefinition;
+import dev.jvt.dsl.ScenarioSpec;
 import dev.jvt.dsl.runtime.MachineFiles;
 import dev.jvt.dsl.runtime.ScenarioRunner;
 import dev.jvt.engine.JvtException;
@@ -14,6 +15,8 @@ import dev.jvt.engine.events.Events;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
+import dev.jvt.engine.net.Network;
+import dev.jvt.engine.net.Subnet;
 import groovy.lang.Closure;
 import org.opentest4j.TestAbortedException;
 import org.spockframework.runtime.ConditionFailedWithExceptionError;
@@ -41,6 +44,9 @@ public final class SpecRun {
     private final ScenarioRun run;
     private final Events events;
     private final Map<String, Machine> machines = new LinkedHashMap<>();
+    /** Started when declared (a switch must listen before any QEMU connects); the machines' environments share this map. */
+    private final Map<String, Network> networks = new LinkedHashMap<>();
+    private final Map<Network, Object> networkStates = new LinkedHashMap<>();
     private final AtomicInteger failures = new AtomicInteger();
     private Path sockets;
     private final boolean rewind;
@@ -90,9 +96,40 @@ public final class SpecRun {
             throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
         }
         MachineConfig config = MachineSpec.declare(definition, name, body);
-        Machine m = new Machine(config, new MachineEnvironment(events, run.directory().resolve(name), sockets(), RunOptions.DEFAULT));
+        definition.machines().put(name, config);
+        Machine m = new Machine(config, new MachineEnvironment(events, run.directory().resolve(name), sockets(), RunOptions.DEFAULT, networks));
         machines.put(name, m);
         return m;
+    }
+
+    /** A network of the spec, its switch started now; {@code subnet} is the only option. */
+    public Network network(Map<String, ?> options, String name) {
+        if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
+            throw new DslException("network name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
+        }
+        if (networks.containsKey(name)) {
+            throw new DslException("spec '" + run.name() + "' already has a network named '" + name + "'");
+        }
+        for (String k : options.keySet()) {
+            if (!k.equals("subnet")) {
+                throw new DslException("network '" + name + "': unknown option '" + k + "' (known: subnet)");
+            }
+        }
+        Object subnet = options.get("subnet");
+        return start(name, subnet == null ? null : subnet.toString());
+    }
+
+    private Network start(String name, String subnet) {
+        String s;
+        try {
+            s = Subnet.parse(subnet == null ? "10.0." + (networks.size() + 1) + ".0/24" : subnet).toString();
+        } catch (JvtException e) {
+            throw new DslException("network '" + name + "': " + e.getMessage());
+        }
+        definition.networks().put(name, new ScenarioDefinition.NetworkDefinition(name, s, 0));
+        Network n = Network.start(name, s, run.directory().resolve(name + ".pcap"), sockets(), events);
+        networks.put(name, n);
+        return n;
     }
 
     private Path sockets() {
@@ -117,7 +154,21 @@ public final class SpecRun {
         }
         session.ensurePrerequisites();
         TestRun boot = events.startTest("boot", TestRun.Kind.BOOT);
-        Throwable f = ScenarioRunner.bootAll(machines.values());
+        Throwable f;
+        try {
+            // a nic on a network the spec did not declare gets one with the defaults (SPEC §5's example)
+            for (Machine m : machines.values()) {
+                for (MachineConfig.Nic nic : m.config().nics()) {
+                    if (!networks.containsKey(nic.network())) {
+                        start(nic.network(), null);
+                    }
+                }
+            }
+            ScenarioSpec.assignAddresses(definition);
+            f = ScenarioRunner.bootAll(machines.values());
+        } catch (RuntimeException e) {
+            f = e;
+        }
         events.finishTest(boot, f);
         if (f != null) {
             bootFailed = true;
@@ -150,6 +201,8 @@ public final class SpecRun {
                 if (f != null) {
                     throw f;
                 }
+                // the switches' faults (partitions, links, loss, delay) belong to the snapshot too
+                networks.values().forEach(n -> networkStates.put(n, n.saveState()));
                 snapshotTaken = true;
             }
         });
@@ -171,6 +224,7 @@ public final class SpecRun {
                 if (f != null) {
                     throw f;
                 }
+                networkStates.forEach(Network::restoreState);
             }
             body.run();
         });
@@ -254,6 +308,10 @@ public final class SpecRun {
             for (Machine m : machines.values()) {
                 m.close();
                 MachineFiles.attach(events, m);
+            }
+            for (Network n : networks.values()) {
+                n.close();
+                events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap");
             }
             dev.jvt.engine.WorkFolder.delete(sockets);
         } finally {
