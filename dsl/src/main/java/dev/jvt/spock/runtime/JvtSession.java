@@ -23,13 +23,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One run directory per test JVM, shared by every {@code @Jvt} spec it runs, with the listeners
+ * One run directory per test JVM (and base folder {@code jvt.runs}), shared by every {@code @Jvt} spec it runs, with the listeners
  * of {@code jvt run}: console log, JUnit XML, asciinema casts, Allure results. After each spec the
  * JUnit XML is rewritten with every spec so far and the console shows the totals.
  */
 final class JvtSession {
     private static JvtSession instance;
 
+    private final Path base;
     private final Path runDirectory;
     private final List<RunListener> listeners = new ArrayList<>();
     private final List<ScenarioRun> finished = new ArrayList<>();
@@ -37,7 +38,8 @@ final class JvtSession {
     private final long startMillis = System.currentTimeMillis();
     private boolean prerequisitesChecked;
 
-    private JvtSession(Path runDirectory) {
+    private JvtSession(Path base, Path runDirectory) {
+        this.base = base;
         this.runDirectory = runDirectory;
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
         listeners.add(new ConsoleReporter(out, Boolean.getBoolean("jvt.verbose"), false));
@@ -47,11 +49,15 @@ final class JvtSession {
         listeners.forEach(l -> l.runStarted(runDirectory));
     }
 
+    /**
+     * The session of this JVM; a new one (a new run directory) when the system property
+     * {@code jvt.runs} names another base folder than the current session's.
+     */
     static synchronized JvtSession get() {
-        if (instance == null) {
-            Path base = Path.of(System.getProperty("jvt.runs", "target/jvt-runs"));
+        Path base = Path.of(System.getProperty("jvt.runs", "target/jvt-runs")).toAbsolutePath();
+        if (instance == null || !instance.base.equals(base)) {
             try {
-                instance = new JvtSession(RunDirectory.create(base).toAbsolutePath());
+                instance = new JvtSession(base, RunDirectory.create(base).toAbsolutePath());
             } catch (IOException e) {
                 throw JvtException.infrastructure("cannot create a run directory in " + base.toAbsolutePath() + ": " + e.getMessage(), e);
             }
