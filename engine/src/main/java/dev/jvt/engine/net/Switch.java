@@ -102,7 +102,7 @@ final class Switch implements AutoCloseable {
     private final Port[] ports = new Port[MAX_PORTS];
     private final Port[] dirty = new Port[MAX_PORTS];
     private int dirtyCount;
-    private long connected;
+    private volatile long connected;
     private final long[] macs = new long[1024];
     private final Port[] macPorts = new Port[1024];
     private int macCount;
@@ -141,6 +141,11 @@ final class Switch implements AutoCloseable {
             p.server.register(selector, SelectionKey.OP_ACCEPT, p);
         });
         return p;
+    }
+
+    /** How many ports have a QEMU (or another client) connected. */
+    int connectedPorts() {
+        return Long.bitCount(connected);
     }
 
     void rules(Rules r) {

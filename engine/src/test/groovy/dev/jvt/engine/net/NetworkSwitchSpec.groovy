@@ -35,6 +35,12 @@ class NetworkSwitchSpec extends Specification {
             ch.connect(UnixDomainSocketAddress.of(net.attach(name, mac)))
             nic[name] = ch
         }
+        // the switch accepts on its own thread: frames sent before it took a port would miss it
+        long deadline = System.currentTimeMillis() + 5000
+        while (net.connectedPorts() < 3 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5)
+        }
+        assert net.connectedPorts() == 3
     }
 
     def cleanup() {
