@@ -27,14 +27,28 @@ public final class ScenarioSpec {
 
     public void network(Map<String, ?> options, String name) {
         checkName(name, "network");
-        Object subnet = options.get("subnet");
+        def.networks().put(name, new ScenarioDefinition.NetworkDefinition(name, subnetOption(options, name),
+                Locations.callerLine(def.file())));
+    }
+
+    /** The {@code subnet} option of network {@code name}'s declaration, null when absent; any other option is an error. */
+    public static String subnetOption(Map<String, ?> options, String name) {
         for (String k : options.keySet()) {
             if (!k.equals("subnet")) {
                 throw new DslException("network '" + name + "': unknown option '" + k + "' (known: subnet)");
             }
         }
-        def.networks().put(name, new ScenarioDefinition.NetworkDefinition(name, subnet == null ? null : subnet.toString(),
-                Locations.callerLine(def.file())));
+        Object subnet = options.get("subnet");
+        return subnet == null ? null : subnet.toString();
+    }
+
+    /** The subnet of the {@code n}th network (from 1): {@code subnet} when given, else 10.0.n.0/24. */
+    public static Subnet subnet(String name, String subnet, int n) {
+        try {
+            return Subnet.parse(subnet == null ? "10.0." + n + ".0/24" : subnet);
+        } catch (JvtException e) {
+            throw new DslException("network '" + name + "': " + e.getMessage());
+        }
     }
 
     /** Declares a machine. */
@@ -103,12 +117,7 @@ public final class ScenarioSpec {
         int index = 0;
         for (ScenarioDefinition.NetworkDefinition n : List.copyOf(def.networks().values())) {
             index++;
-            Subnet s;
-            try {
-                s = Subnet.parse(n.subnet() == null ? "10.0." + index + ".0/24" : n.subnet());
-            } catch (JvtException e) {
-                throw new DslException("network '" + n.name() + "': " + e.getMessage());
-            }
+            Subnet s = subnet(n.name(), n.subnet(), index);
             subnets.put(n.name(), s);
             def.networks().put(n.name(), new ScenarioDefinition.NetworkDefinition(n.name(), s.toString(), n.line()));
         }

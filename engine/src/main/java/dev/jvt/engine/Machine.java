@@ -36,6 +36,7 @@ import java.util.regex.Pattern;
  */
 public final class Machine implements AutoCloseable {
     private static final int CONSOLE_TAIL = 15;
+    private static final Pattern NETDEV_ID = Pattern.compile("(?:^|,)id=([^,]+)");
 
     private final MachineConfig config;
     private final MachineEnvironment env;
@@ -240,22 +241,21 @@ public final class Machine implements AutoCloseable {
             // qemu_bh_schedule when the guest queued more frames meanwhile: that runs at a moment of
             // the host's choosing, which the log does not hold, and the replay then takes the
             // transmit-done interrupt at another instruction and stalls (README, record/replay).
-            // The timer variant re-arms on the virtual clock, which replays exactly.
-            for (String arg : net.qemuArgs()) {
-                args.add(arg.startsWith("virtio-net-pci,") ? arg.replaceFirst("^virtio-net-pci,", "virtio-net-pci,tx=timer,") : arg);
-            }
-        } else {
-            args.addAll(net.qemuArgs());
-        }
-        if (recording()) {
-            // network input is recorded only through a replay filter on each netdev
+            // The timer variant re-arms on the virtual clock, which replays exactly. Network input
+            // is recorded only through a replay filter on each netdev.
             List<String> n = net.qemuArgs();
-            for (int i = 0; i + 1 < n.size(); i++) {
-                java.util.regex.Matcher m = Pattern.compile("(?:^|,)id=([^,]+)").matcher(n.get(i + 1));
-                if (n.get(i).equals("-netdev") && m.find()) {
-                    args.addAll(List.of("-object", "filter-replay,id=jvt-rr-" + m.group(1) + ",netdev=" + m.group(1)));
+            List<String> filters = new ArrayList<>();
+            for (int i = 0; i < n.size(); i++) {
+                String arg = n.get(i);
+                args.add(arg.startsWith("virtio-net-pci,") ? "virtio-net-pci,tx=timer," + arg.substring("virtio-net-pci,".length()) : arg);
+                java.util.regex.Matcher m = i + 1 < n.size() && arg.equals("-netdev") ? NETDEV_ID.matcher(n.get(i + 1)) : null;
+                if (m != null && m.find()) {
+                    filters.addAll(List.of("-object", "filter-replay,id=jvt-rr-" + m.group(1) + ",netdev=" + m.group(1)));
                 }
             }
+            args.addAll(filters);
+        } else {
+            args.addAll(net.qemuArgs());
         }
         args.addAll(extra);
         Path log = null;

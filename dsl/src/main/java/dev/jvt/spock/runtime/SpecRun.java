@@ -16,7 +16,6 @@ import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
 import dev.jvt.engine.net.Network;
-import dev.jvt.engine.net.Subnet;
 import groovy.lang.Closure;
 import org.opentest4j.TestAbortedException;
 import org.spockframework.runtime.ConditionFailedWithExceptionError;
@@ -110,22 +109,11 @@ public final class SpecRun {
         if (networks.containsKey(name)) {
             throw new DslException("spec '" + run.name() + "' already has a network named '" + name + "'");
         }
-        for (String k : options.keySet()) {
-            if (!k.equals("subnet")) {
-                throw new DslException("network '" + name + "': unknown option '" + k + "' (known: subnet)");
-            }
-        }
-        Object subnet = options.get("subnet");
-        return start(name, subnet == null ? null : subnet.toString());
+        return start(name, ScenarioSpec.subnetOption(options, name));
     }
 
     private Network start(String name, String subnet) {
-        String s;
-        try {
-            s = Subnet.parse(subnet == null ? "10.0." + (networks.size() + 1) + ".0/24" : subnet).toString();
-        } catch (JvtException e) {
-            throw new DslException("network '" + name + "': " + e.getMessage());
-        }
+        String s = ScenarioSpec.subnet(name, subnet, networks.size() + 1).toString();
         definition.networks().put(name, new ScenarioDefinition.NetworkDefinition(name, s, 0));
         Network n = Network.start(name, s, run.directory().resolve(name + ".pcap"), sockets(), events);
         networks.put(name, n);

@@ -186,12 +186,12 @@ public final class Network implements AutoCloseable {
         set(f);
     }
 
-    /** Frames the switch received, forwarded and dropped (by faults, by loss, because a queue was full). */
     /** How many NICs are connected to the switch now. */
     int connectedPorts() {
         return sw.connectedPorts();
     }
 
+    /** Frames the switch received, forwarded and dropped (by faults, by loss, because a queue was full). */
     public Map<String, Long> stats() {
         Switch.Counters c = sw.counters();
         Map<String, Long> m = new LinkedHashMap<>();

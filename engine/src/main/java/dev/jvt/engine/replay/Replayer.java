@@ -275,17 +275,19 @@ public final class Replayer {
                     return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
                             "; QEMU: " + qemuSaid.strip().lines().findFirst().orElse(""));
                 }
+                byte[] sofar = got.toByteArray();
+                int d = firstDifference(expected, sofar);
                 String stall = progress.stalled();
                 if (stall != null) {
                     // QEMU waits for an event its log places where the guest never gets (seen with
                     // virtio-net's tx=bh; the same log stalls at the same instruction every time)
-                    if (firstDifference(expected, got.toByteArray()) < 0) {
-                        return incomplete(scenario, machine, index, got.size(), t0, stall);
+                    if (d < 0) {
+                        return incomplete(scenario, machine, index, sofar.length, t0, stall);
                     }
-                    return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
+                    return diverged(scenario, machine, index, expected, sofar, d, t0,
                             "; " + stall + " (QEMU 7.2 cannot replay this recording past that point)");
                 }
-                if (firstDifference(expected, got.toByteArray()) < 0) {
+                if (d < 0) {
                     // the whole transcript is back, identical; give QEMU a while to reach the recorded quit
                     if (complete == 0) {
                         complete = System.nanoTime();
@@ -298,7 +300,7 @@ public final class Replayer {
                     complete = 0;
                 }
                 if (System.nanoTime() > deadline) {
-                    return diverged(scenario, machine, index, expected, got.toByteArray(), firstDifference(expected, got.toByteArray()), t0,
+                    return diverged(scenario, machine, index, expected, sofar, d, t0,
                             "; QEMU did not reach the end of the recording within " + (deadline - t0) / 1_000_000_000L + " s");
                 }
             }
