@@ -221,7 +221,8 @@ public final class Machine implements AutoCloseable {
             }
             a = "tcg";
         } else if (a.equals("auto")) {
-            a = KvmProbe.probe(qemu).works() ? "kvm" : "tcg";
+            Path probeKernel = config.builtinGuest() ? Prerequisites.guestKit().kernel() : config.kernel();
+            a = KvmProbe.probe(qemu, probeKernel).works() ? "kvm" : "tcg";
         }
         accel = a;
         Path kernel = config.kernel();

@@ -72,8 +72,8 @@ public final class Events {
     }
 
     /** Runs {@code body} as a step of the current test; its failure marks the step and propagates. */
-    public <T> T step(String machine, String title, Callable<T> body) {
-        Step s = open(machine, title);
+    public <T> T step(Action action, Callable<T> body) {
+        Step s = open(action);
         try {
             T result = body.call();
             close(s, null);
@@ -87,17 +87,26 @@ public final class Events {
         }
     }
 
-    public void step(String machine, String title, Runnable body) {
-        step(machine, title, () -> {
+    public void step(Action action, Runnable body) {
+        step(action, () -> {
             body.run();
             return null;
         });
     }
 
-    public Step open(String machine, String title) {
+    /** A step titled by {@code verb} alone, without attributes. */
+    public <T> T step(String machine, String verb, Callable<T> body) {
+        return step(Action.of(machine, verb), body);
+    }
+
+    public void step(String machine, String verb, Runnable body) {
+        step(Action.of(machine, verb), body);
+    }
+
+    public Step open(Action action) {
         Deque<Step> st = stack.get();
         Step parent = st.peek();
-        Step s = new Step(machine, title, parent);
+        Step s = new Step(action, parent);
         TestRun t = current;
         if (parent == null && t != null) {
             t.steps().add(s);

@@ -1,12 +1,15 @@
 package dev.jvt.engine.events;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** One timed action (a DSL call), possibly with nested steps. Tagged with the machine it acted on. */
+/**
+ * One timed action (a DSL call), possibly with nested steps. Tagged with the machine it acted on,
+ * its verb and its named attributes ({@link Action}), so listeners never parse titles.
+ */
 public final class Step {
-    private final String machine;
-    private final String title;
+    private final Action action;
     private final Step parent;
     private final int depth;
     private final long startMillis = System.currentTimeMillis();
@@ -17,9 +20,8 @@ public final class Step {
     private volatile Status status = Status.RUNNING;
     private volatile Throwable error;
 
-    Step(String machine, String title, Step parent) {
-        this.machine = machine;
-        this.title = title;
+    Step(Action action, Step parent) {
+        this.action = action;
         this.parent = parent;
         this.depth = parent == null ? 0 : parent.depth + 1;
         if (parent != null) {
@@ -34,11 +36,25 @@ public final class Step {
     }
 
     public String machine() {
-        return machine;
+        return action.machine();
+    }
+
+    /** What was done, e.g. "must succeed" (the same for every call of one kind). */
+    public String verb() {
+        return action.verb();
+    }
+
+    /** The call's arguments by name: "command", "pattern", "monitor command", "text", ... */
+    public Map<String, String> attributes() {
+        return action.attributes();
+    }
+
+    public Action action() {
+        return action;
     }
 
     public String title() {
-        return title;
+        return action.title();
     }
 
     public Step parent() {
@@ -75,6 +91,6 @@ public final class Step {
 
     /** "server: must succeed: uname -a". */
     public String label() {
-        return machine == null ? title : machine + ": " + title;
+        return machine() == null ? title() : machine() + ": " + title();
     }
 }

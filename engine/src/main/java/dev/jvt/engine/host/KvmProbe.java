@@ -5,52 +5,79 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import dev.jvt.engine.Retry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Whether KVM really works here. {@code /dev/kvm} existing is not enough (a VM without nested
  * virtualisation opens it, yet guests hang), so the probe boots a 512-byte boot sector under
- * {@code -accel kvm} that writes "KVMOK" to the serial port, with a short deadline. The answer is
- * cached per host boot and QEMU binary.
+ * {@code -accel kvm} that writes "KVMOK" to the serial port, with a short deadline. A boot sector
+ * running is not enough either: on some nested hosts real mode runs but a Linux kernel hangs
+ * right after decompression ("Physical KASLR disabled", then nothing, at 100% CPU). So when a
+ * kernel is given, the probe also boots it under KVM and waits for its "Linux version" line. The
+ * answer is cached per host boot, QEMU binary and kernel.
  */
 public final class KvmProbe {
     /** The outcome, with a sentence a person can read. */
     public record Result(boolean works, String detail) {
     }
 
-    private static volatile Result cached;
+    private static final java.util.Map<String, Result> cached = new java.util.HashMap<>();
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvmProbe.class);
 
     private KvmProbe() {
     }
 
-    public static synchronized Result probe(Path qemu) {
-        if (cached != null) {
-            return cached;
+    /** Whether a boot sector runs under KVM (no kernel checked). */
+    public static Result probe(Path qemu) {
+        return probe(qemu, null);
+    }
+
+    /** Whether a boot sector and then {@code kernel} (when not null) run under KVM. */
+    public static synchronized Result probe(Path qemu, Path kernel) {
+        String key = Integer.toHexString(qemu.toString().hashCode()) + (kernel == null ? "" : "-" + Integer.toHexString(kernel.toString().hashCode()));
+        Result known = cached.get(key);
+        if (known != null) {
+            return known;
         }
+        Result r = probeUncached(qemu, kernel, key);
+        cached.put(key, r);
+        return r;
+    }
+
+    private static Result probeUncached(Path qemu, Path kernel, String key) {
         Path kvm = Path.of("/dev/kvm");
         if (!Files.exists(kvm)) {
-            return cached = new Result(false, "/dev/kvm does not exist");
+            return new Result(false, "/dev/kvm does not exist");
         }
         if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
-            return cached = new Result(false, "/dev/kvm is not accessible to this user (add it to group kvm)");
+            return new Result(false, "/dev/kvm is not accessible to this user (add it to group kvm)");
         }
-        Path cacheFile = Host.cacheDir().resolve("kvm-probe-" + Host.bootId() + "-" + Integer.toHexString(qemu.toString().hashCode()));
+        Path cacheFile = Host.cacheDir().resolve("kvm-probe2-" + Host.bootId() + "-" + key);
         try {
             if (Files.isRegularFile(cacheFile)) {
                 String s = Files.readString(cacheFile);
-                return cached = new Result(s.startsWith("yes"), s.substring(s.indexOf(' ') + 1).trim() + " (cached)");
+                return new Result(s.startsWith("yes"), s.substring(s.indexOf(' ') + 1).trim() + " (cached)");
             }
-        } catch (IOException ignored) {
-            // probe again
+        } catch (IOException e) {
+            LOG.debug("cannot read the KVM probe cache {}; probing again", cacheFile, e);
         }
         Result r = run(qemu);
+        if (r.works() && kernel != null) {
+            r = runKernel(qemu, kernel);
+        }
         try {
             Files.writeString(cacheFile, (r.works ? "yes " : "no ") + r.detail, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING);
-        } catch (IOException ignored) {
-            // not cached, probed again next time
+        } catch (IOException e) {
+            LOG.debug("cannot cache the KVM probe in {}; it runs again next time", cacheFile, e);
         }
-        return cached = r;
+        return r;
     }
 
     /** A boot sector: print "KVMOK" on COM1 and halt. */
@@ -80,45 +107,73 @@ public final class KvmProbe {
         try {
             img = Files.createTempFile("jvt-kvm-probe", ".img");
             Files.write(img, bootSector());
-            Process p = new ProcessBuilder(List.of(qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
+            String out = serialOutput(List.of(qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
                     "-accel", "kvm", "-m", "16", "-serial", "stdio",
-                    "-drive", "file=" + img + ",format=raw,if=floppy", "-boot", "a"))
-                    .redirectErrorStream(true).start();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            StringBuilder out = new StringBuilder();
-            InputStream in = p.getInputStream();
-            boolean ok = false;
-            while (System.nanoTime() < deadline && (p.isAlive() || in.available() > 0)) {
-                while (in.available() > 0) {
-                    out.append((char) in.read());
-                }
-                if (out.indexOf("KVMOK") >= 0) {
-                    ok = true;
-                    break;
-                }
-                Thread.sleep(20);
-            }
-            p.destroyForcibly();
-            p.waitFor(5, TimeUnit.SECONDS);
-            if (ok) {
+                    "-drive", "file=" + img + ",format=raw,if=floppy", "-boot", "a"), "KVMOK", 5);
+            if (out.contains("KVMOK")) {
                 return new Result(true, "a guest ran under KVM");
             }
-            String why = out.toString().strip();
+            String why = out.strip();
             return new Result(false, "/dev/kvm opens but a guest under KVM did not run within 5 s"
                     + (why.isEmpty() ? " (nested virtualisation not working?)" : ": " + why.lines().findFirst().orElse("")));
         } catch (IOException e) {
             return new Result(false, "probe failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new Result(false, "probe interrupted");
         } finally {
             if (img != null) {
                 try {
                     Files.deleteIfExists(img);
-                } catch (IOException ignored) {
-                    // temp file
+                } catch (IOException e) {
+                    LOG.debug("cannot delete the probe image {}", img, e);
                 }
             }
+        }
+    }
+
+    /** Boots {@code kernel} under KVM without a root file system: its banner is enough. */
+    private static Result runKernel(Path qemu, Path kernel) {
+        try {
+            String out = serialOutput(List.of(qemu.toString(), "-nodefaults", "-no-user-config", "-display", "none",
+                    "-accel", "kvm", "-m", "128", "-serial", "stdio", "-no-reboot",
+                    "-kernel", kernel.toString(), "-append", "console=ttyS0 earlyprintk=ttyS0 panic=-1"), "Linux version", 10);
+            if (out.contains("Linux version")) {
+                return new Result(true, "a Linux kernel ran under KVM");
+            }
+            String last = out.strip().lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("");
+            return new Result(false, "a boot sector runs under KVM, but the kernel " + kernel.getFileName()
+                    + " did not start within 10 s (nested virtualisation not working?)" + (last.isEmpty() ? "" : "; its last words: " + last));
+        } catch (IOException e) {
+            return new Result(false, "probe failed: " + e.getMessage());
+        }
+    }
+
+    /** What the command writes until {@code marker} appears, it exits, or {@code seconds} pass; then it is killed. */
+    private static String serialOutput(List<String> command, String marker, int seconds) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        InputStream in = p.getInputStream();
+        try {
+            Retry.until("probing KVM", Duration.ofSeconds(seconds), Duration.ofMillis(20), last -> {
+                while (in.available() > 0) {
+                    out.append((char) in.read());
+                }
+                return out.indexOf(marker) >= 0 || (!p.isAlive() && in.available() == 0) ? Boolean.TRUE : null;
+            }, gave -> new ProbeTimeout());
+        } catch (ProbeTimeout e) {
+            LOG.debug("KVM probe: no '{}' within {} s", marker, seconds);
+        } finally {
+            p.destroyForcibly();
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return out.toString();
+    }
+
+    private static final class ProbeTimeout extends RuntimeException {
+        ProbeTimeout() {
+            super(null, null, false, false);
         }
     }
 }

@@ -134,7 +134,13 @@ public final class Prerequisites {
         out.add(new Check("qemu-system-riscv64 (optional)", riscv != null, riscv != null ? riscv.toString()
                 : "missing (only for arch 'riscv64'); fix: sudo apt-get install -y qemu-system-misc"));
         if (qemu != null) {
-            KvmProbe.Result kvm = KvmProbe.probe(qemu);
+            Path kernel = null;
+            try {
+                kernel = guestKit().kernel();
+            } catch (JvtException e) {
+                // reported below as the built-in guest's check; KVM is then probed without a kernel
+            }
+            KvmProbe.Result kvm = KvmProbe.probe(qemu, kernel);
             out.add(new Check("KVM", kvm.works(), kvm.detail() + (kvm.works() ? "" : "; accel 'auto' uses TCG (software emulation)")));
         }
         out.add(new Check("death signal (setpriv)", ProcessLauncher.hasDeathSignal(),
