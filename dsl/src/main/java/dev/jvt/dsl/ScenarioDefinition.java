@@ -1,6 +1,9 @@
 package dev.jvt.dsl;
 
 import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.RunOptions;
+import dev.jvt.engine.Testbed;
+import dev.jvt.engine.events.Events;
 import groovy.lang.Closure;
 
 import java.nio.file.Path;
@@ -76,6 +79,26 @@ public final class ScenarioDefinition {
 
     void isolation(Isolation i) {
         this.isolation = i;
+    }
+
+    /**
+     * The scenario's testbed in {@code dir}: its networks (their switches listening), then its
+     * machines (not started yet).
+     */
+    public Testbed openTestbed(Path dir, Events events, RunOptions options) {
+        Testbed bed = new Testbed(dir, events, options);
+        try {
+            networks.values().forEach(n -> bed.network(n.name(), n.subnet()));
+            machines.values().forEach(bed::machine);
+        } catch (RuntimeException e) {
+            try {
+                bed.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        return bed;
     }
 
     /** "hello.groovy" or the scenario name when it has no file. */

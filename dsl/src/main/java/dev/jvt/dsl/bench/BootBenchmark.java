@@ -1,21 +1,22 @@
 package dev.jvt.dsl.bench;
 
+import dev.jvt.engine.JvtException;
 import dev.jvt.engine.Machine;
 import dev.jvt.engine.MachineConfig;
+import dev.jvt.engine.qemu.QemuSession;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -77,15 +78,15 @@ public final class BootBenchmark implements Benchmark {
         try (Machine planner = env.machine(new MachineConfig("bench"), "raw-plan-" + i)) {
             cmd = planner.plannedCommandLine(sockets);
         }
-        ServerSocketChannel qmp = listen(sockets.resolve("qmp.sock"));
-        ServerSocketChannel serial = listen(sockets.resolve("serial.sock"));
-        ServerSocketChannel cmdSock = listen(sockets.resolve("cmd.sock"));
+        ServerSocketChannel qmp = QemuSession.listen(sockets.resolve("qmp.sock"));
+        ServerSocketChannel serial = QemuSession.listen(sockets.resolve("serial.sock"));
+        ServerSocketChannel cmdSock = QemuSession.listen(sockets.resolve("cmd.sock"));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            dev.jvt.engine.replay.Replayer.drain(qmp.accept(), "bench-drain");
-            dev.jvt.engine.replay.Replayer.drain(serial.accept(), "bench-drain");
-            SocketChannel c = cmdSock.accept();
+            QemuSession.drain(accept(qmp, p, "monitor"), "bench-drain");
+            QemuSession.drain(accept(serial, p, "serial console"), "bench-drain");
+            SocketChannel c = accept(cmdSock, p, "command port");
             InputStream in = new BufferedInputStream(Channels.newInputStream(c));
             expectLine(in, "H ");
             c.write(ByteBuffer.wrap(("X 1 60 " + Base64.getEncoder().encodeToString("true".getBytes(StandardCharsets.US_ASCII)) + "\n")
@@ -101,10 +102,9 @@ public final class BootBenchmark implements Benchmark {
         }
     }
 
-    private static ServerSocketChannel listen(Path p) throws IOException {
-        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        s.bind(UnixDomainSocketAddress.of(p));
-        return s;
+    private static SocketChannel accept(ServerSocketChannel server, Process p, String what) {
+        return QemuSession.accept(server, p, Duration.ofSeconds(60),
+                () -> JvtException.infrastructure("bench boot: QEMU exited with code " + p.exitValue() + " before connecting its " + what), what);
     }
 
     private static void expectLine(InputStream in, String prefix) throws IOException {

@@ -6,6 +6,7 @@ import dev.jvt.dsl.repl.Repl;
 import dev.jvt.dsl.repl.ReplSession;
 import dev.jvt.dsl.runtime.RunDirectory;
 import dev.jvt.engine.JvtException;
+import dev.jvt.engine.RunOptions;
 import dev.jvt.engine.host.Prerequisites;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
@@ -38,6 +39,9 @@ public final class ReplCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Folder for the machines' files (default: build/jvt/repl/<time>).")
     Path out;
 
+    @Option(names = "--deterministic", description = "Instruction-counted virtual time and a fixed clock, as jvt run --deterministic.")
+    boolean deterministic;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -66,7 +70,7 @@ public final class ReplCommand implements Callable<Integer> {
             terminal = null;
         }
         PrintWriter o = terminal != null ? terminal.writer() : spec.commandLine().getOut();
-        try (ReplSession session = new ReplSession(def, dir)) {
+        try (ReplSession session = new ReplSession(def, dir, new RunOptions(deterministic, false, false))) {
             session.start(test, o);
             session.pauseAll();
             Repl repl = new Repl(session, o);

@@ -1,6 +1,5 @@
 package dev.jvt.dsl.repl;
 
-import dev.jvt.dsl.runtime.ScenarioRunner;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.Machine;
 import groovy.lang.Binding;
@@ -244,23 +243,23 @@ public final class Repl {
                 }
                 String name = w[1];
                 boolean save = w[0].equals("snapshot");
-                Set<Machine> paused = java.util.concurrent.ConcurrentHashMap.newKeySet();
-                Throwable f = ScenarioRunner.eachMachine(session.machines().values(), m -> {
-                    if (save) {
-                        m.snapshot(name);
-                    } else {
+                // the testbed's checkpoint: every machine and the networks' faults together
+                if (save) {
+                    session.testbed().checkpoint(name);
+                } else {
+                    Set<Machine> paused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                    session.testbed().forEach(m -> {
                         if (!m.isRunning() || m.isPaused()) {
                             paused.add(m);
                         }
-                        m.rewind(name);
-                        // a machine that was down starts again, running, from the snapshot: the REPL keeps it paused
+                    });
+                    session.testbed().rewind(name);
+                    // a machine that was down starts again, running, from the snapshot: the REPL keeps it paused
+                    session.testbed().forEach(m -> {
                         if (paused.contains(m) && m.isRunning() && !m.isPaused()) {
                             m.pause();
                         }
-                    }
-                });
-                if (f != null) {
-                    throw f instanceof RuntimeException r ? r : new IllegalStateException(f);
+                    });
                 }
                 out.println((save ? "saved snapshot '" : "rewound to '") + name + "' on " + String.join(", ", session.machines().keySet()));
                 return true;
@@ -291,7 +290,7 @@ public final class Repl {
                   stop | cont          pause / continue its virtual CPUs
                   change DEV FILE      insert FILE into removable drive DEV;  eject DEV
                   use MACHINE          switch the current machine;  machines  lists them
-                  snapshot NAME        save every machine;  rewind NAME  go back to it
+                  snapshot NAME        save every machine and network;  rewind NAME  go back to it
                   console [MACHINE]    attach to the serial console (Ctrl-] detaches)
                   exit | Ctrl-D        leave; every QEMU is stopped
                 Ctrl-C interrupts a running call.""");

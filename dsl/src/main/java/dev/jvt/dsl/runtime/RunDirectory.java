@@ -11,6 +11,12 @@ public final class RunDirectory {
     private RunDirectory() {
     }
 
+    /** A scenario's (or spec's) folder name in a run directory: its name as a lower-case slug of at most 60 characters. */
+    public static String folderName(String name) {
+        String s = name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
+        return s.isEmpty() ? "scenario" : s.length() > 60 ? s.substring(0, 60) : s;
+    }
+
     public static Path create(Path base) throws IOException {
         Files.createDirectories(base);
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));

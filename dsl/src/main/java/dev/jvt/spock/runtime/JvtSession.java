@@ -1,7 +1,6 @@
 package dev.jvt.spock.runtime;
 
 import dev.jvt.dsl.runtime.RunDirectory;
-import dev.jvt.dsl.runtime.ScenarioRunner;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.events.RunListener;
 import dev.jvt.engine.events.RunSummary;
@@ -75,7 +74,7 @@ final class JvtSession {
 
     /** The spec's folder in the run directory (its name as a slug, made unique). */
     synchronized Path folderFor(String name) {
-        String slug = ScenarioRunner.slug(name);
+        String slug = RunDirectory.folderName(name);
         int n = folders.merge(slug, 1, Integer::sum);
         return runDirectory.resolve(n == 1 ? slug : slug + "-" + n);
     }
@@ -91,7 +90,7 @@ final class JvtSession {
     synchronized void finished(ScenarioRun run) {
         finished.add(run);
         List<ScenarioRun> all = List.copyOf(finished);
-        RunSummary summary = new RunSummary(runDirectory, all, System.currentTimeMillis() - startMillis, ScenarioRunner.exitCode(all));
+        RunSummary summary = RunSummary.of(runDirectory, all, System.currentTimeMillis() - startMillis);
         listeners.forEach(l -> l.runFinished(summary));
     }
 }

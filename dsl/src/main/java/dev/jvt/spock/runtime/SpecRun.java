@@ -4,13 +4,11 @@ import dev.jvt.dsl.DslException;
 import dev.jvt.dsl.MachineSpec;
 import dev.jvt.dsl.ScenarioDefinition;
 import dev.jvt.dsl.ScenarioSpec;
-import dev.jvt.dsl.runtime.MachineFiles;
-import dev.jvt.dsl.runtime.ScenarioRunner;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.Machine;
 import dev.jvt.engine.MachineConfig;
-import dev.jvt.engine.MachineEnvironment;
 import dev.jvt.engine.RunOptions;
+import dev.jvt.engine.Testbed;
 import dev.jvt.engine.events.Events;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
@@ -18,36 +16,32 @@ import dev.jvt.engine.events.TestRun;
 import dev.jvt.engine.net.Network;
 import groovy.lang.Closure;
 import org.opentest4j.TestAbortedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spockframework.runtime.ConditionFailedWithExceptionError;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
- * One execution of a {@code @Jvt} spec: a scenario in the run's reports, its machines, and the
- * fixtures and tests Spock's interceptors hand it.
+ * One execution of a {@code @Jvt} spec: a scenario in the run's reports, and the Spock mapping of
+ * its fixtures and tests onto the spec's {@link Testbed}, which owns the machines and networks
+ * (boot, checkpoint after setupSpec, rewind per feature, close).
  */
 public final class SpecRun {
+    private static final Logger LOG = LoggerFactory.getLogger(SpecRun.class);
     private static final ThreadLocal<SpecRun> DECLARING = new ThreadLocal<>();
 
     private final JvtSession session;
     private final ScenarioDefinition definition;
     private final ScenarioRun run;
     private final Events events;
-    private final Map<String, Machine> machines = new LinkedHashMap<>();
-    /** Started when declared (a switch must listen before any QEMU connects); the machines' environments share this map. */
-    private final Map<String, Network> networks = new LinkedHashMap<>();
-    private final Map<Network, Object> networkStates = new LinkedHashMap<>();
+    private final Testbed bed;
     private final AtomicInteger failures = new AtomicInteger();
-    private Path sockets;
     private final boolean rewind;
     private boolean bootFailed;
     private boolean snapshotTaken;
@@ -62,7 +56,16 @@ public final class SpecRun {
         this.definition = new ScenarioDefinition(name, null, 0);
         this.run = new ScenarioRun(name, null, session.folderFor(name));
         this.events = new Events(run, session.listeners());
+        this.bed = new Testbed(run.directory(), events, options());
         events.scenarioStarted();
+    }
+
+    /**
+     * The run's modes for specs: {@code -Djvt.deterministic=true} (instruction-counted time, a fixed
+     * clock). Recording is for {@code jvt run --record}: a spec rewinds, which a recording cannot.
+     */
+    static RunOptions options() {
+        return new RunOptions(Boolean.getBoolean("jvt.deterministic"), false, Boolean.getBoolean("jvt.verbose"));
     }
 
     /** {@code rewind}: every feature iteration starts from the snapshot taken after setupSpec. */
@@ -91,14 +94,12 @@ public final class SpecRun {
     }
 
     public Machine machine(String name, Closure<?> body) {
-        if (machines.containsKey(name)) {
+        if (bed.machines().containsKey(name)) {
             throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
         }
         MachineConfig config = MachineSpec.declare(definition, name, body);
         definition.machines().put(name, config);
-        Machine m = new Machine(config, new MachineEnvironment(events, run.directory().resolve(name), sockets(), RunOptions.DEFAULT, networks));
-        machines.put(name, m);
-        return m;
+        return bed.machine(config);
     }
 
     /** A network of the spec, its switch started now; {@code subnet} is the only option. */
@@ -106,30 +107,16 @@ public final class SpecRun {
         if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
             throw new DslException("network name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
         }
-        if (networks.containsKey(name)) {
+        if (bed.networks().containsKey(name)) {
             throw new DslException("spec '" + run.name() + "' already has a network named '" + name + "'");
         }
         return start(name, ScenarioSpec.subnetOption(options, name));
     }
 
     private Network start(String name, String subnet) {
-        String s = ScenarioSpec.subnet(name, subnet, networks.size() + 1).toString();
+        String s = ScenarioSpec.subnet(name, subnet, bed.networks().size() + 1).toString();
         definition.networks().put(name, new ScenarioDefinition.NetworkDefinition(name, s, 0));
-        Network n = Network.start(name, s, run.directory().resolve(name + ".pcap"), sockets(), events);
-        networks.put(name, n);
-        return n;
-    }
-
-    private Path sockets() {
-        if (sockets == null) {
-            try {
-                Files.createDirectories(run.directory());
-                sockets = dev.jvt.engine.WorkFolder.create("jvt-");
-            } catch (IOException e) {
-                throw JvtException.infrastructure("cannot create a folder for the machines' sockets: " + e.getMessage(), e);
-            }
-        }
-        return sockets;
+        return bed.network(name, s);
     }
 
     /**
@@ -137,7 +124,7 @@ public final class SpecRun {
      * features are reported as not run, and the failure is thrown so Spock fails the spec.
      */
     void boot(List<String> features) throws Throwable {
-        if (machines.isEmpty()) {
+        if (bed.machines().isEmpty()) {
             return;
         }
         session.ensurePrerequisites();
@@ -145,15 +132,16 @@ public final class SpecRun {
         Throwable f;
         try {
             // a nic on a network the spec did not declare gets one with the defaults (SPEC §5's example)
-            for (Machine m : machines.values()) {
+            for (Machine m : bed.machines().values()) {
                 for (MachineConfig.Nic nic : m.config().nics()) {
-                    if (!networks.containsKey(nic.network())) {
+                    if (!bed.networks().containsKey(nic.network())) {
                         start(nic.network(), null);
                     }
                 }
             }
             ScenarioSpec.assignAddresses(definition);
-            f = ScenarioRunner.bootAll(machines.values());
+            bed.boot();
+            f = null;
         } catch (RuntimeException e) {
             f = e;
         }
@@ -178,19 +166,14 @@ public final class SpecRun {
      * the "setupSpec" fixture, like a scenario's setup.
      */
     void setupSpec(boolean hasSetupSpec, Body body) throws Throwable {
-        if (machines.isEmpty() || (!rewind && !hasSetupSpec)) {
+        if (bed.machines().isEmpty() || (!rewind && !hasSetupSpec)) {
             body.run();
             return;
         }
         fixture("setupSpec", TestRun.Kind.SETUP, () -> {
             body.run();
             if (rewind && openFailure == null) {
-                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.snapshot(ScenarioRunner.SETUP_SNAPSHOT));
-                if (f != null) {
-                    throw f;
-                }
-                // the switches' faults (partitions, links, loss, delay) belong to the snapshot too
-                networks.values().forEach(n -> networkStates.put(n, n.saveState()));
+                bed.checkpoint(Testbed.AFTER_SETUP);
                 snapshotTaken = true;
             }
         });
@@ -208,11 +191,7 @@ public final class SpecRun {
         firstTest = false;
         around(events.startTest(name, TestRun.Kind.TEST), () -> {
             if (!first && snapshotTaken) {
-                Throwable f = ScenarioRunner.eachMachine(machines.values(), m -> m.rewind(ScenarioRunner.SETUP_SNAPSHOT));
-                if (f != null) {
-                    throw f;
-                }
-                networkStates.forEach(Network::restoreState);
+                bed.rewind(Testbed.AFTER_SETUP);
             }
             body.run();
         });
@@ -260,23 +239,23 @@ public final class SpecRun {
      */
     private void attachEvidence() {
         int n = failures.incrementAndGet();
-        for (Machine m : machines.values()) {
+        for (Machine m : bed.machines().values()) {
             if (m.process() == null) {
                 continue;
             }
             try {
-                Path f = m.directory().resolve(String.format("failure-%03d-console.txt", n));
+                Path f = m.folder().failureConsole(n);
                 Files.createDirectories(f.getParent());
                 Files.writeString(f, m.getConsole());
                 events.attach(m.getName() + ": console at the failure", f, "text/plain");
             } catch (IOException | RuntimeException e) {
-                System.err.println("jvt: cannot save the console of " + m.getName() + ": " + e.getMessage());
+                LOG.warn("cannot save the console of {} at the failure: {}", m.getName(), e.getMessage(), e);
             }
             if (m.isRunning()) {
                 try {
                     m.screenshot(String.format("failure-%03d", n));
                 } catch (RuntimeException e) {
-                    System.err.println("jvt: cannot take a screenshot of " + m.getName() + ": " + e.getMessage());
+                    LOG.warn("cannot take a screenshot of {} at the failure: {}", m.getName(), e.getMessage(), e);
                 }
             }
         }
@@ -286,25 +265,29 @@ public final class SpecRun {
         return bootFailed;
     }
 
-    /** Stops the machines, attaches their files, ends the scenario and updates the run's reports. Idempotent. */
+    /**
+     * Stops the machines and networks (the testbed attaches their files), ends the scenario and
+     * updates the run's reports. A part that cannot be closed is a broken "cleanup" fixture of the
+     * spec, and its error is thrown once the reports are written. Idempotent.
+     */
     void close() {
         if (closed) {
             return;
         }
         closed = true;
+        RuntimeException failed = null;
         try {
-            for (Machine m : machines.values()) {
-                m.close();
-                MachineFiles.attach(events, m);
-            }
-            for (Network n : networks.values()) {
-                n.close();
-                events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap");
-            }
-            dev.jvt.engine.WorkFolder.delete(sockets);
+            bed.close();
+        } catch (RuntimeException e) {
+            failed = e;
+            TestRun cleanup = events.startTest("cleanup", TestRun.Kind.TEARDOWN);
+            events.finishTest(cleanup, Status.BROKEN, e);
         } finally {
             events.scenarioFinished();
             session.finished(run);
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.host.Prerequisites;
 import dev.jvt.engine.qemu.ProcessLauncher;
+import dev.jvt.engine.qemu.QemuSession;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -181,8 +182,8 @@ public final class Replayer {
         argv.set(0, Prerequisites.qemu(binary.replaceFirst("^qemu-system-", "")).toString());
         boolean serialPipe = argv.stream().anyMatch(a -> a.startsWith("pipe,id=jvt-serial,"));
         dev.jvt.engine.SerialPipe fifo = serialPipe ? dev.jvt.engine.SerialPipe.create(work, "serial") : null;
-        ServerSocketChannel serialServer = serialPipe ? null : listen(work.resolve("serial.sock"));
-        ServerSocketChannel cmdServer = argv.stream().anyMatch(a -> a.contains("cmd.sock")) ? listen(work.resolve("cmd.sock")) : null;
+        ServerSocketChannel serialServer = serialPipe ? null : QemuSession.listen(work.resolve("serial.sock"));
+        ServerSocketChannel cmdServer = argv.stream().anyMatch(a -> a.contains("cmd.sock")) ? QemuSession.listen(work.resolve("cmd.sock")) : null;
         Path log = work.resolve("qemu.log");
         long t0 = System.nanoTime();
         double recorded = s.path("seconds").asDouble(60);
@@ -199,34 +200,14 @@ public final class Replayer {
                 serial = fifo.output();
                 Thread.sleep(100);
             } else {
-                SocketChannel sc = accept(serialServer, p, log);
-                sc.configureBlocking(false);
-                serial = sc;
+                serial = accept(serialServer, p, log);
             }
             SocketChannel cmd = cmdServer == null ? null : accept(cmdServer, p, log);
             if (cmd != null) {
-                drain(cmd, "jvt-replay-drain");
+                QemuSession.drain(cmd, "jvt-replay-drain");
             }
             java.util.concurrent.BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>();
-            final java.nio.channels.ReadableByteChannel source = serial;
-            Thread reader = new Thread(() -> {
-                ByteBuffer b = ByteBuffer.allocate(65536);
-                try {
-                    int k;
-                    while ((k = source.read(b)) >= 0) {
-                        if (k > 0) {
-                            chunks.add(java.util.Arrays.copyOf(b.array(), k));
-                        } else {
-                            Thread.sleep(10);
-                        }
-                        b.clear();
-                    }
-                } catch (IOException | InterruptedException ignored) {
-                    // closed
-                }
-            }, "jvt-replay-serial");
-            reader.setDaemon(true);
-            reader.start();
+            QemuSession.readSerial("replay-" + machine, serial, chunks::add);
             long complete = 0;
             while (true) {
                 byte[] chunk = chunks.poll(20, TimeUnit.MILLISECONDS);
@@ -431,58 +412,15 @@ public final class Replayer {
         return "\"" + (from > 0 ? "…" : "") + s.replace("\r", "\\r").replace("\n", "\\n").replace("\u001b", "\\e") + (to < b.length ? "…" : "") + "\"";
     }
 
-    private static ServerSocketChannel listen(Path p) throws IOException {
-        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        s.bind(UnixDomainSocketAddress.of(p));
-        s.configureBlocking(false);
-        return s;
-    }
-
-    private static SocketChannel accept(ServerSocketChannel server, Process p, Path log) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            SocketChannel c = server.accept();
-            if (c != null) {
-                return c;
-            }
-            if (!p.isAlive()) {
-                throw JvtException.badInput("jvt replay: QEMU refused the recording: " + (Files.exists(log) ? Files.readString(log).strip() : ""));
-            }
-            Thread.sleep(5);
-        }
-        throw JvtException.infrastructure("jvt replay: QEMU did not connect its serial console");
-    }
-
-    private static void readRest(SocketChannel c, ByteArrayOutputStream got) {
-        ByteBuffer buf = ByteBuffer.allocate(65536);
-        try {
-            c.configureBlocking(false);
-            int n;
-            while ((n = c.read(buf)) > 0) {
-                got.write(buf.array(), 0, n);
-                buf.clear();
-            }
-        } catch (IOException ignored) {
-            // closed
-        }
-    }
-
-    /**
-     * Reads and discards whatever QEMU writes to {@code c} (a console nobody looks at), on a daemon
-     * thread, so QEMU never blocks on it; ends when QEMU closes it.
-     */
-    public static void drain(java.nio.channels.ReadableByteChannel c, String threadName) {
-        Thread t = new Thread(() -> {
-            ByteBuffer b = ByteBuffer.allocate(65536);
+    private static SocketChannel accept(ServerSocketChannel server, Process p, Path log) {
+        return QemuSession.accept(server, p, java.time.Duration.ofSeconds(60), () -> {
+            String said;
             try {
-                while (c.read(b) >= 0) {
-                    b.clear();
-                }
-            } catch (IOException ignored) {
-                // QEMU went away
+                said = Files.exists(log) ? Files.readString(log).strip() : "";
+            } catch (IOException e) {
+                said = "(no QEMU log: " + e.getMessage() + ")";
             }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
+            return JvtException.badInput("jvt replay: QEMU refused the recording: " + said);
+        }, "serial console");
     }
 }

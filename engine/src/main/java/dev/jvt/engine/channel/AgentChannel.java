@@ -1,4 +1,10 @@
-package dev.jvt.engine;
+package dev.jvt.engine.channel;
+
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.Timeouts;
+import dev.jvt.engine.qemu.QemuSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -21,8 +27,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The built-in guest's command channel: a virtio-serial port named {@code jvt.cmd}, separate from
- * the serial console, so command output is exact even while the kernel prints.
+ * The built-in guest's agent as a command channel: a virtio-serial port named {@code jvt.cmd},
+ * separate from the serial console, so command output is exact even while the kernel prints.
+ * Under {@code --record} the same agent listens on a second UART instead ({@link UartAgentChannel}).
  *
  * <p>Protocol (one agent in the guest, commands run one at a time):
  * <pre>
@@ -33,33 +40,40 @@ import java.util.concurrent.locks.ReentrantLock;
  * The agent runs the script under {@code timeout -s KILL}, so a hung command does not block the
  * channel beyond its deadline.
  */
-public final class CommandChannel {
-    /** What a command returned. */
-    public record Result(int status, String stdout, String stderr, Duration duration) {
-    }
+public class AgentChannel implements CommandChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentChannel.class);
 
-    private final String machine;
+    protected final String machine;
     private final ReentrantLock lock = new ReentrantLock(true);
     private final Map<String, CompletableFuture<Result>> pending = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile java.nio.channels.WritableByteChannel socket;
     private volatile CompletableFuture<Void> ready = new CompletableFuture<>();
-    private volatile Throwable fatal;
-    private volatile boolean paced;
+    protected volatile Throwable fatal;
     private volatile java.nio.channels.ReadableByteChannel reading;
-    private final java.util.concurrent.Semaphore acks = new java.util.concurrent.Semaphore(0);
+    /** Acknowledgements of request lines ("A"), for {@link UartAgentChannel}. */
+    protected final java.util.concurrent.Semaphore acks = new java.util.concurrent.Semaphore(0);
 
-    public CommandChannel(String machine) {
+    public AgentChannel(String machine) {
         this.machine = machine;
     }
 
-    /** Uses a new connection (a new QEMU process); reads replies on a thread of its own. */
-    public void attach(SocketChannel newSocket, boolean expectHello) {
-        attach(newSocket, newSocket, expectHello);
+    @Override
+    public String describe() {
+        return "the built-in agent (virtio-serial port jvt.cmd)";
     }
 
-    /** Uses a new pair of channels (QEMU's pipe chardev: two FIFOs). */
-    public void attach(java.nio.channels.ReadableByteChannel in, java.nio.channels.WritableByteChannel out, boolean expectHello) {
+    @Override
+    public void attach(QemuSession session, boolean fresh) {
+        QemuSession.CommandPort port = session.commandPort();
+        if (port == null) {
+            throw JvtException.infrastructure(machine + ": QEMU was started without the command port of " + describe());
+        }
+        attach(port.in(), port.out(), fresh);
+    }
+
+    /** Uses a new pair of channels (a socket both ways, or QEMU's pipe chardev: two FIFOs); reads replies on a thread of its own. */
+    private void attach(java.nio.channels.ReadableByteChannel in, java.nio.channels.WritableByteChannel out, boolean expectHello) {
         java.nio.channels.ReadableByteChannel newSocket = in;
         this.socket = out;
         this.fatal = null;
@@ -72,39 +86,15 @@ public final class CommandChannel {
         t.start();
     }
 
-    /** Whether requests are written in small, spaced chunks (a UART under record: see {@link #writePaced}). */
-    public void paced(boolean on) {
-        this.paced = on;
-    }
-
-    /** Bytes per chunk and pause between chunks when paced. */
-    static final int CHUNK = 4;
-    static final long CHUNK_PAUSE_MS = 40;
-
-    /**
-     * Writes {@code bytes}; when {@code paced}, in chunks of {@value #CHUNK} bytes with a pause
-     * after each: while QEMU records, input reaches the 16-byte UART FIFO without flow control, so
-     * a burst loses bytes (QEMU-FACTS.md).
-     */
-    public static void writePaced(java.nio.channels.WritableByteChannel ch, byte[] bytes, boolean paced) throws IOException {
-        int step = paced ? CHUNK : bytes.length;
-        for (int off = 0; off < bytes.length; off += step) {
-            ByteBuffer buf = ByteBuffer.wrap(bytes, off, Math.min(step, bytes.length - off));
-            while (buf.hasRemaining()) {
-                ch.write(buf);
-            }
-            if (paced) {
-                try {
-                    Thread.sleep(CHUNK_PAUSE_MS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                }
-            }
+    /** Writes all of {@code bytes} to {@code ch}. */
+    public static void writeFully(java.nio.channels.WritableByteChannel ch, byte[] bytes) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        while (buf.hasRemaining()) {
+            ch.write(buf);
         }
     }
 
-    /** Fails every pending and later call with {@code cause}. */
+    @Override
     public void abort(Throwable cause) {
         fatal = cause;
         ready.completeExceptionally(cause);
@@ -112,11 +102,13 @@ public final class CommandChannel {
         pending.clear();
     }
 
+    @Override
     public boolean isReady() {
         return ready.isDone() && !ready.isCompletedExceptionally();
     }
 
     /** Waits for the agent's hello. */
+    @Override
     public void awaitReady(Duration timeout) throws TimeoutException {
         try {
             ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -136,6 +128,9 @@ public final class CommandChannel {
                     break;
                 }
                 String[] f = header.split(" ");
+                if (f[0].equals("R") && f.length != 5) {
+                    LOG.warn("{}: malformed reply header from the agent, ignored: {}", machine, header);
+                }
                 if (f[0].equals("H")) {
                     ready.complete(null);
                 } else if (f[0].equals("A")) {
@@ -151,8 +146,11 @@ public final class CommandChannel {
                     }
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
             // connection gone; the machine reports why (QEMU exit)
+            LOG.debug("{}: command channel closed", machine, e);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: the agent's reply could not be read; the channel closes: {}", machine, e.toString(), e);
         }
         if (reading == ch) {
             JvtException gone = JvtException.infrastructure(machine + ": command channel closed (QEMU exited?)");
@@ -178,11 +176,20 @@ public final class CommandChannel {
         }
     }
 
+    @Override
+    public void resync() {
+        CommandTimeout gone = new CommandTimeout(machine, "(a command in flight)", Duration.ZERO, " (the machine was rewound meanwhile)");
+        pending.values().forEach(p -> p.completeExceptionally(gone));
+        pending.clear();
+        acks.drainPermits();
+    }
+
     /**
      * Runs {@code script} with {@code sh} in the guest and returns status and output.
      * Throws a test failure naming the command when it does not finish within {@code timeout}.
      */
-    public Result execute(String script, Duration timeout) {
+    @Override
+    public Result run(String script, Duration timeout) {
         long t0 = System.nanoTime();
         checkUsable();
         try {
@@ -202,11 +209,7 @@ public final class CommandChannel {
             CompletableFuture<Result> f = new CompletableFuture<>();
             pending.put(id, f);
             String b64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
-            if (paced) {
-                sendAcknowledged(b64, id, guestSeconds, t0, timeout, script);
-            } else {
-                write("X " + id + " " + guestSeconds + " " + b64 + "\n");
-            }
+            request(id, guestSeconds, b64, t0, timeout, script);
             try {
                 Result r = f.get(leftMs + 5000, TimeUnit.MILLISECONDS);
                 Duration took = Duration.ofNanos(System.nanoTime() - t0);
@@ -229,42 +232,24 @@ public final class CommandChannel {
         }
     }
 
-    /** Part of a request per acknowledged line on a UART: "C " + part + "\n" stays under the 16-byte FIFO. */
-    static final int PART = 10;
-
-    private void sendAcknowledged(String b64, String id, long guestSeconds, long t0, Duration timeout, String script) {
-        acks.drainPermits();
-        for (int off = 0; off < b64.length(); off += PART) {
-            write("C " + b64.substring(off, Math.min(b64.length(), off + PART)) + "\n");
-            long left = timeout.toMillis() - (System.nanoTime() - t0) / 1_000_000;
-            try {
-                if (!acks.tryAcquire(Math.max(1, left), TimeUnit.MILLISECONDS)) {
-                    throw new CommandTimeout(machine, script, timeout, " (the guest did not take the request)");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw JvtException.testFailure(machine + ": interrupted while sending: " + script);
-            }
-            if (fatal != null) {
-                throw asRuntime(fatal);
-            }
-        }
-        write("E " + id + " " + guestSeconds + "\n");
+    /**
+     * Sends request {@code id}: run the base64 script {@code b64} with a guest-side deadline of
+     * {@code guestSeconds}. One line on virtio-serial.
+     */
+    protected void request(String id, long guestSeconds, String b64, long t0, Duration timeout, String script) {
+        write("X " + id + " " + guestSeconds + " " + b64 + "\n");
     }
 
-    /** Sends a command and does not wait for its answer (power-off: the agent dies with the guest). */
-    public void fireAndForget(String script) {
+    @Override
+    public void send(String script) {
         checkUsable();
         String id = Long.toString(ids.incrementAndGet());
         String b64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
-        if (paced) {
-            sendAcknowledged(b64, id, 60, System.nanoTime(), Timeouts.COMMAND, script);
-        } else {
-            write("X " + id + " 60 " + b64 + "\n");
-        }
+        request(id, 60, b64, System.nanoTime(), Timeouts.COMMAND, script);
     }
 
-    private void checkUsable() {
+    /** Throws why the channel cannot be used (the machine's failure), if it cannot. */
+    protected void checkUsable() {
         if (fatal != null) {
             throw asRuntime(fatal);
         }
@@ -273,28 +258,17 @@ public final class CommandChannel {
         }
     }
 
-    private void write(String line) {
+    protected void write(String line) {
         try {
             synchronized (this) {
-                writePaced(socket, line.getBytes(StandardCharsets.US_ASCII), false);
+                writeFully(socket, line.getBytes(StandardCharsets.US_ASCII));
             }
         } catch (IOException e) {
             throw JvtException.infrastructure(machine + ": cannot write to the command channel: " + e.getMessage(), e);
         }
     }
 
-    private static RuntimeException asRuntime(Throwable t) {
+    protected static RuntimeException asRuntime(Throwable t) {
         return t instanceof RuntimeException r ? r : JvtException.infrastructure(String.valueOf(t.getMessage()), t);
-    }
-
-    /** A command that did not finish in time; the machine adds the console lines. */
-    public static final class CommandTimeout extends JvtException {
-        public CommandTimeout(String machine, String script, Duration timeout) {
-            this(machine, script, timeout, "");
-        }
-
-        public CommandTimeout(String machine, String script, Duration timeout, String detail) {
-            super(Kind.TEST_FAILURE, machine + ": command did not finish within " + Timeouts.human(timeout) + ": " + script + detail);
-        }
     }
 }

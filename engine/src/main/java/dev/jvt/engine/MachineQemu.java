@@ -1,0 +1,228 @@
+package dev.jvt.engine;
+
+import dev.jvt.engine.guest.BuiltinGuest;
+import dev.jvt.engine.guest.GuestKit;
+import dev.jvt.engine.host.KvmProbe;
+import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.net.MachineNetworking;
+import dev.jvt.engine.qemu.QemuProcess;
+import dev.jvt.engine.qemu.QemuSession;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The QEMU side of a machine: what its command line is (accelerator, boot files, disks, NICs,
+ * and the rewiring that {@code --record} and {@code --deterministic} need), and starting a
+ * {@link QemuSession} with it. Disks and host ports are made once and kept across restarts.
+ */
+final class MachineQemu {
+    private static final Pattern NETDEV_ID = Pattern.compile("(?:^|,)id=([^,]+)");
+
+    private final MachineConfig config;
+    private final MachineEnvironment env;
+    private final MachineFolder folder;
+    private final MachineNetworking networking;
+    private final AtomicInteger generation = new AtomicInteger();
+    private volatile String accel;
+    private volatile Storage storage;
+    private volatile Recorder recorder;
+
+    MachineQemu(MachineConfig config, MachineEnvironment env, MachineFolder folder) {
+        this.config = config;
+        this.env = env;
+        this.folder = folder;
+        this.networking = new MachineNetworking(config, env.events().scenario().name());
+    }
+
+    MachineNetworking networking() {
+        return networking;
+    }
+
+    /** The accelerator chosen at the last start: "kvm" or "tcg". */
+    String accelerator() {
+        return accel;
+    }
+
+    QemuCommandLine.Mode mode() {
+        return env.options() == null ? QemuCommandLine.Mode.NORMAL : env.options().mode();
+    }
+
+    boolean recording() {
+        return mode() == QemuCommandLine.Mode.RECORD;
+    }
+
+    /** The command line this machine would start with, its sockets in {@code sockets}. */
+    List<String> plannedCommandLine(Path sockets) {
+        config.validate();
+        return QemuCommandLine.build(config, resolve(sockets, List.of()));
+    }
+
+    /**
+     * Starts a QEMU process with {@code extra} arguments (given its socket folder), the serial
+     * console going to {@code serial}; {@code consoleOffset} is how much console the machine had
+     * before (where a recording's transcript starts).
+     */
+    QemuSession start(Function<Path, List<String>> extra, Consumer<byte[]> serial, Supplier<Integer> consoleOffset) {
+        int gen = generation.incrementAndGet();
+        Path sockets;
+        QemuCommandLine.Resolved r;
+        List<String> cmd;
+        try {
+            Files.createDirectories(folder.dir());
+            sockets = Files.createDirectories(work().resolve("s" + gen));
+            r = resolve(sockets, extra.apply(sockets));
+            cmd = QemuCommandLine.build(config, r);
+            Files.writeString(folder.file(MachineFolder.COMMAND_LINE), shellQuote(cmd) + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw JvtException.infrastructure(config.name() + ": cannot start: " + e.getMessage(), e);
+        }
+        boolean pipes = mode() != QemuCommandLine.Mode.NORMAL;
+        QemuSession.Port port = !config.builtinGuest() ? QemuSession.Port.NONE
+                : pipes && !recording() ? QemuSession.Port.PIPE : QemuSession.Port.SOCKET;
+        QemuSession s = QemuSession.start(config.name(), cmd, sockets, folder.file(MachineFolder.QEMU_LOG), folder.file(MachineFolder.COMMAND_LINE),
+                new QemuSession.Wiring(recording(), pipes, port), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
+        if (recording()) {
+            recorder().started(s.process(), cmd, r, consoleOffset.get(), gen);
+        }
+        return s;
+    }
+
+    /**
+     * Ends the recording of {@code p} (under {@code --record}): asks QEMU to quit through the
+     * monitor when {@code session} is given, waits up to {@code wait}, writes the manifest entry.
+     */
+    void finishRecording(QemuProcess p, QemuSession session, Supplier<byte[]> console, Duration wait) {
+        if (recorder != null && p != null) {
+            recorder.finish(p, session == null ? null : session.qmp(), console, wait);
+        }
+    }
+
+    private QemuCommandLine.Resolved resolve(Path sockets, List<String> extra) {
+        Path qemu = Prerequisites.qemu(config.arch());
+        String a = config.accel();
+        if (mode() != QemuCommandLine.Mode.NORMAL) {
+            if (a.equals("kvm")) {
+                throw JvtException.badInput(config.name() + ": accel 'kvm' cannot be used with --deterministic or --record (they need TCG)");
+            }
+            a = "tcg";
+        } else if (a.equals("auto")) {
+            Path probeKernel = config.builtinGuest() ? Prerequisites.guestKit().kernel() : config.kernel();
+            a = KvmProbe.probe(qemu, probeKernel).works() ? "kvm" : "tcg";
+        }
+        accel = a;
+        Path kernel = config.kernel();
+        Path initrd = config.initrd();
+        String append = config.append();
+        MachineNetworking.Plan net = networking.plan(env.networks(), config.builtinGuest());
+        if (config.builtinGuest()) {
+            GuestKit kit = Prerequisites.guestKit();
+            kernel = kit.kernel();
+            initrd = BuiltinGuest.image(kit, config.guest());
+            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1" : "") + " "
+                    + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ") + append;
+        }
+        List<String> args = new ArrayList<>(storage().args());
+        args.addAll(recording() ? recordedNics(net.qemuArgs()) : net.qemuArgs());
+        args.addAll(extra);
+        Path log = null;
+        if (recording()) {
+            if (config.cpus() != 1) {
+                throw JvtException.badInput(config.name() + ": --record needs cpus 1 (QEMU record/replay is single-CPU)");
+            }
+            try {
+                log = recorder().bundle().log(recorder().key(), generation.get());
+            } catch (IOException e) {
+                throw JvtException.infrastructure(config.name() + ": cannot create the replay log: " + e.getMessage(), e);
+            }
+        }
+        return new QemuCommandLine.Resolved(qemu, a, kernel, initrd, append, sockets, args, mode(), log);
+    }
+
+    /**
+     * The NIC arguments for a recording. QEMU 7.2's virtio-net (tx=bh) reschedules its transmit
+     * bottom half with a plain qemu_bh_schedule when the guest queued more frames meanwhile: that
+     * runs at a moment of the host's choosing, which the log does not hold, and the replay then
+     * takes the transmit-done interrupt at another instruction and stalls (README, record/replay).
+     * The timer variant re-arms on the virtual clock, which replays exactly. Network input is
+     * recorded only through a replay filter on each netdev.
+     */
+    private static List<String> recordedNics(List<String> n) {
+        List<String> args = new ArrayList<>();
+        List<String> filters = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            String arg = n.get(i);
+            args.add(arg.startsWith("virtio-net-pci,") ? "virtio-net-pci,tx=timer," + arg.substring("virtio-net-pci,".length()) : arg);
+            Matcher m = i + 1 < n.size() && arg.equals("-netdev") ? NETDEV_ID.matcher(n.get(i + 1)) : null;
+            if (m != null && m.find()) {
+                filters.addAll(List.of("-object", "filter-replay,id=jvt-rr-" + m.group(1) + ",netdev=" + m.group(1)));
+            }
+        }
+        args.addAll(filters);
+        return args;
+    }
+
+    private Recorder recorder() {
+        if (recorder == null) {
+            synchronized (this) {
+                if (recorder == null) {
+                    Path bundle = env.options().bundle();
+                    if (bundle == null) {
+                        throw JvtException.badInput("--record needs a bundle folder");
+                    }
+                    String key = bundle.getParent().toAbsolutePath().relativize(folder.dir().toAbsolutePath()).toString();
+                    recorder = new Recorder(dev.jvt.engine.replay.Bundle.at(bundle), key, env.events().scenario().name(), config.name());
+                }
+            }
+        }
+        return recorder;
+    }
+
+    /** The machine's disks, created once and kept across restarts (like real disks). */
+    private Storage storage() {
+        if (storage == null) {
+            synchronized (this) {
+                if (storage == null) {
+                    try {
+                        storage = Storage.prepare(config, work(), recording());
+                    } catch (IOException e) {
+                        throw JvtException.infrastructure(config.name() + ": cannot prepare disks: " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return storage;
+    }
+
+    /** A private folder for this machine's sockets, vmstate and disk overlays (removed with the scenario's work folder). */
+    private Path work() throws IOException {
+        return Files.createDirectories(env.sockets().resolve(config.name()));
+    }
+
+    static String shellQuote(List<String> cmd) {
+        StringBuilder sb = new StringBuilder();
+        for (String s : cmd) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            if (s.matches("[A-Za-z0-9_./=:,+@%-]+")) {
+                sb.append(s);
+            } else {
+                sb.append('\'').append(s.replace("'", "'\\''")).append('\'');
+            }
+        }
+        return sb.toString();
+    }
+}

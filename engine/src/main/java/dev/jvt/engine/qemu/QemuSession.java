@@ -1,0 +1,310 @@
+package dev.jvt.engine.qemu;
+
+import dev.jvt.engine.JvtException;
+import dev.jvt.engine.Retry;
+import dev.jvt.engine.SerialPipe;
+import dev.jvt.engine.Timeouts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One QEMU process and its connections: the sockets and FIFOs jvt opens before QEMU starts (so no
+ * byte of early output is lost), the monitor, the thread that reads the serial console for the
+ * process's whole life (a guest whose console is not read blocks), the command port, and the
+ * process's exit. A machine starts one per QEMU process it runs; {@code jvt replay} and the
+ * boot benchmark start theirs with a command line of their own.
+ *
+ * <p>The wiring must match the command line: see {@link Wiring}.
+ */
+public final class QemuSession implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QemuSession.class);
+
+    /** How the command port reaches the guest. */
+    public enum Port {
+        /** No command port. */
+        NONE,
+        /** {@code cmd.sock}: QEMU connects to a socket jvt listens on (virtio-serial, or the second UART under --record). */
+        SOCKET,
+        /** {@code cmd.in}/{@code cmd.out}: FIFOs (QEMU's pipe chardev), under --deterministic. */
+        PIPE
+    }
+
+    /**
+     * How QEMU's chardevs are wired, in the session's socket folder.
+     *
+     * @param monitorServer QEMU listens on {@code qmp.sock} ({@code -qmp unix:…,server=on}, recorded runs) and jvt
+     *                      connects; otherwise jvt listens and QEMU connects
+     * @param serialPipe    the serial console is the FIFO pair {@code serial.in}/{@code serial.out}; otherwise {@code serial.sock}
+     * @param command       the command port
+     */
+    public record Wiring(boolean monitorServer, boolean serialPipe, Port command) {
+    }
+
+    /** The command port's two directions (one socket, or two FIFOs). */
+    public record CommandPort(ReadableByteChannel in, WritableByteChannel out) {
+    }
+
+    private final String owner;
+    private final Path sockets;
+    private final QemuProcess process;
+    private final Qmp qmp;
+    private final WritableByteChannel serialInput;
+    private final CommandPort commandPort;
+    private final List<AutoCloseable> resources;
+    private volatile boolean closed;
+
+    private QemuSession(String owner, Path sockets, QemuProcess process, Qmp qmp, WritableByteChannel serialInput,
+                        CommandPort commandPort, List<AutoCloseable> resources) {
+        this.owner = owner;
+        this.sockets = sockets;
+        this.process = process;
+        this.qmp = qmp;
+        this.serialInput = serialInput;
+        this.commandPort = commandPort;
+        this.resources = resources;
+    }
+
+    /**
+     * Opens the sockets and FIFOs that {@code wiring} names in {@code sockets}, starts {@code command}
+     * (its output appended to {@code log}), accepts QEMU's connections and starts reading the serial
+     * console into {@code serial}. {@code started} hears of the process before the first byte is read.
+     * A QEMU that exits before it connected fails with what it said.
+     *
+     * @param owner        who the session is for, in messages and thread names (the machine's name)
+     * @param commandLineFile where the command line was written, named when QEMU refuses it (may be null)
+     */
+    public static QemuSession start(String owner, List<String> command, Path sockets, Path log, Path commandLineFile,
+                                    Wiring wiring, Consumer<byte[]> serial, Consumer<QemuProcess> started) {
+        List<AutoCloseable> resources = new ArrayList<>();
+        List<ServerSocketChannel> servers = new ArrayList<>();
+        QemuProcess p = null;
+        try {
+            Files.createDirectories(sockets);
+            ServerSocketChannel qmpServer = wiring.monitorServer() ? null : listen(sockets.resolve("qmp.sock"), servers);
+            ServerSocketChannel serialServer = wiring.serialPipe() ? null : listen(sockets.resolve("serial.sock"), servers);
+            SerialPipe serialPipe = wiring.serialPipe() ? track(SerialPipe.create(sockets, "serial"), resources) : null;
+            SerialPipe cmdPipe = wiring.command() == Port.PIPE ? track(SerialPipe.create(sockets, "cmd"), resources) : null;
+            ServerSocketChannel cmdServer = wiring.command() == Port.SOCKET ? listen(sockets.resolve("cmd.sock"), servers) : null;
+            p = QemuProcess.start(command, log);
+            started.accept(p);
+            Hint hint = new Hint(owner, p, commandLineFile);
+            SocketChannel qmpConn = track(wiring.monitorServer() ? connect(sockets.resolve("qmp.sock"), hint) : accept(qmpServer, hint, "monitor"), resources);
+            SocketChannel serialConn = serialServer == null ? null : track(accept(serialServer, hint, "serial console"), resources);
+            SocketChannel cmdConn = cmdServer == null ? null : track(accept(cmdServer, hint, "command port"), resources);
+            readSerial(owner, serialPipe != null ? serialPipe.output() : serialConn, serial);
+            Qmp q = track(new Qmp(owner, qmpConn, Timeouts.MONITOR), resources);
+            CommandPort port = cmdConn != null ? new CommandPort(cmdConn, cmdConn)
+                    : cmdPipe != null ? new CommandPort(cmdPipe.output(), cmdPipe.input()) : null;
+            return new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port, resources);
+        } catch (IOException | RuntimeException e) {
+            if (p != null) {
+                p.kill();
+            }
+            resources.forEach(QemuSession::closeQuietly);
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw JvtException.infrastructure(owner + ": cannot start QEMU: " + e.getMessage(), e);
+        } finally {
+            servers.forEach(QemuSession::closeQuietly);
+        }
+    }
+
+    public QemuProcess process() {
+        return process;
+    }
+
+    public Qmp qmp() {
+        return qmp;
+    }
+
+    /** The folder of this session's sockets and FIFOs. */
+    public Path sockets() {
+        return sockets;
+    }
+
+    /** What is typed on the serial console. */
+    public WritableByteChannel serialInput() {
+        return serialInput;
+    }
+
+    /** The command port, or null when the wiring has none. */
+    public CommandPort commandPort() {
+        return commandPort;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Runs {@code action} when QEMU exits without the exit having been asked for (a crash, a kill from outside). */
+    public void onUnexpectedExit(Runnable action) {
+        process.onExit().thenRun(() -> {
+            if (!process.exitExpected() && !closed) {
+                action.run();
+            }
+        });
+    }
+
+    /** Kills QEMU if it still runs and closes every connection. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            process.expectExit();
+            process.close();
+        } finally {
+            resources.forEach(QemuSession::closeQuietly);
+        }
+    }
+
+    // ------------------------------------------------------------------ plumbing shared with replay and bench
+
+    /** Who to blame, and where to look, when QEMU does not connect. */
+    private record Hint(String owner, QemuProcess process, Path commandLineFile) {
+        JvtException exited(String what) {
+            return JvtException.infrastructure(owner + ": QEMU exited with code " + process.exitCode() + " before " + what
+                    + ". QEMU said:\n" + process.logTail(20) + (commandLineFile == null ? "" : "\ncommand line: " + commandLineFile));
+        }
+    }
+
+    /** A UNIX socket listening at {@code path} (replacing a stale one), non-blocking for {@link #accept}. */
+    public static ServerSocketChannel listen(Path path) throws IOException {
+        Files.deleteIfExists(path);
+        ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        s.bind(UnixDomainSocketAddress.of(path));
+        s.configureBlocking(false);
+        return s;
+    }
+
+    private static ServerSocketChannel listen(Path path, List<ServerSocketChannel> into) throws IOException {
+        ServerSocketChannel s = listen(path);
+        into.add(s);
+        return s;
+    }
+
+    /** Waits for QEMU to connect to {@code server}; fails at once, with QEMU's words, when QEMU exits first. */
+    private static SocketChannel accept(ServerSocketChannel server, Hint hint, String what) {
+        return Retry.until("waiting for QEMU's " + what, Timeouts.MONITOR, Duration.ofMillis(2), last -> {
+            SocketChannel c = server.accept();
+            if (c != null) {
+                c.configureBlocking(true);
+                return c;
+            }
+            if (!hint.process().isAlive()) {
+                throw hint.exited("connecting its " + what);
+            }
+            return null;
+        }, gave -> {
+            hint.process().kill();
+            return JvtException.infrastructure(hint.owner() + ": QEMU did not connect its " + what + " within " + Timeouts.human(gave.timeout()));
+        });
+    }
+
+    /** Connects to a socket QEMU listens on (the record-mode monitor), retrying until it exists. */
+    private static SocketChannel connect(Path path, Hint hint) {
+        return Retry.until("connecting to QEMU's monitor", Timeouts.MONITOR, Duration.ofMillis(5), last -> {
+            try {
+                return SocketChannel.open(UnixDomainSocketAddress.of(path));
+            } catch (IOException e) {
+                if (!hint.process().isAlive()) {
+                    throw hint.exited("opening its monitor");
+                }
+                if (last) {
+                    throw JvtException.infrastructure(hint.owner() + ": cannot connect to QEMU's monitor " + path + ": " + e.getMessage(), e);
+                }
+                return null;
+            }
+        }, gave -> JvtException.infrastructure(hint.owner() + ": QEMU did not open its monitor within " + Timeouts.human(gave.timeout())));
+    }
+
+    /**
+     * Waits up to {@code timeout} for a client on {@code server}, failing with {@code exited} when
+     * {@code process} ends first (for a process that is not a {@link QemuProcess}: {@code jvt replay}).
+     */
+    public static SocketChannel accept(ServerSocketChannel server, Process process, Duration timeout,
+                                       java.util.function.Supplier<RuntimeException> exited, String what) {
+        return Retry.until("waiting for " + what, timeout, Duration.ofMillis(5), last -> {
+            SocketChannel c = server.accept();
+            if (c != null) {
+                c.configureBlocking(true);
+                return c;
+            }
+            if (!process.isAlive()) {
+                throw exited.get();
+            }
+            return null;
+        }, gave -> JvtException.infrastructure("QEMU did not connect its " + what + " within " + Timeouts.human(gave.timeout())));
+    }
+
+    /** Reads {@code ch} until QEMU closes it, handing each chunk to {@code sink}, on a daemon thread. */
+    public static void readSerial(String owner, ReadableByteChannel ch, Consumer<byte[]> sink) {
+        Thread t = new Thread(() -> {
+            ByteBuffer buf = ByteBuffer.allocate(16384);
+            try {
+                while (ch.read(buf) >= 0) {
+                    buf.flip();
+                    if (buf.hasRemaining()) {
+                        sink.accept(java.util.Arrays.copyOf(buf.array(), buf.limit()));
+                    }
+                    buf.clear();
+                }
+            } catch (IOException e) {
+                LOG.debug("{}: serial console closed", owner, e);
+            }
+        }, "jvt-serial-" + owner);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /**
+     * Reads and discards whatever QEMU writes to {@code c} (a console nobody looks at), on a daemon
+     * thread, so QEMU never blocks on it; ends when QEMU closes it.
+     */
+    public static void drain(ReadableByteChannel c, String threadName) {
+        readSerial(threadName, c, bytes -> {
+        });
+    }
+
+    private static <T extends AutoCloseable> T track(T c, List<AutoCloseable> into) {
+        if (c != null) {
+            into.add(c);
+        }
+        return c;
+    }
+
+    /** Closes {@code c} (null is fine); a failure is logged at debug, never thrown. */
+    public static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.debug("closing {}", c, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "QEMU session of " + owner + " (pid " + process.pid() + ")";
+    }
+}
