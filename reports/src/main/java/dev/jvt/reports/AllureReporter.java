@@ -252,27 +252,13 @@ public final class AllureReporter implements RunListener {
         return out;
     }
 
-    /** The machine the step acted on, and its argument (the command, monitor command, pattern or text). */
+    /** The machine the step acted on, then the step's attributes (command, monitor command, pattern, text, ...) in order. */
     static List<Parameter> parameters(Step s) {
         List<Parameter> p = new ArrayList<>();
         if (s.machine() != null) {
             p.add(ResultsUtils.createParameter("machine", s.machine()));
         }
-        String title = s.title();
-        int colon = title.indexOf(": ");
-        if (colon > 0) {
-            String action = title.substring(0, colon);
-            String arg = title.substring(colon + 2);
-            String name = switch (action) {
-                case "execute", "must succeed", "must fail", "wait until succeeds", "wait until fails" -> "command";
-                case "monitor" -> "monitor command";
-                case "send console" -> "text";
-                default -> "argument";
-            };
-            p.add(ResultsUtils.createParameter(name, arg));
-        } else if (title.startsWith("wait for console ")) {
-            p.add(ResultsUtils.createParameter("pattern", title.substring("wait for console ".length())));
-        }
+        s.attributes().forEach((name, value) -> p.add(ResultsUtils.createParameter(name, value)));
         return p;
     }
 
