@@ -17,6 +17,8 @@ import io.qameta.allure.model.StepResult;
 import io.qameta.allure.model.TestResult;
 import io.qameta.allure.model.TestResultContainer;
 import io.qameta.allure.util.ResultsUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -49,6 +51,8 @@ import java.util.stream.Stream;
  * with the last console lines.
  */
 public final class AllureReporter implements RunListener {
+    private static final Logger LOG = LoggerFactory.getLogger(AllureReporter.class);
+
     static final int CONSOLE_TAIL = 15;
 
     private final Path results;
@@ -79,7 +83,7 @@ public final class AllureReporter implements RunListener {
         try {
             Files.createDirectories(results);
             Files.writeString(results.resolve("environment.properties"),
-                    "host=" + hostname() + "\n"
+                    "host=" + JUnitXmlReporter.hostname() + "\n"
                             + "os=" + System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch") + "\n"
                             + "java=" + System.getProperty("java.version") + "\n"
                             + "run.directory=" + runDirectory.toAbsolutePath() + "\n");
@@ -91,7 +95,7 @@ public final class AllureReporter implements RunListener {
                     ]
                     """);
         } catch (IOException e) {
-            warn("cannot write " + results + ": " + e.getMessage());
+            warn("cannot write " + results + ": " + e.getMessage(), e);
         }
     }
 
@@ -155,7 +159,7 @@ public final class AllureReporter implements RunListener {
                 state.children.add(uuid);
             }
         } catch (RuntimeException e) {
-            warn("cannot write the Allure result of '" + t.fullName() + "': " + e);
+            warn("cannot write the Allure result of '" + t.fullName() + "': " + e, e);
         }
     }
 
@@ -196,7 +200,7 @@ public final class AllureReporter implements RunListener {
                         .setAfters(state.afters));
             }
         } catch (RuntimeException e) {
-            warn("cannot write the Allure container of '" + scenario.name() + "': " + e);
+            warn("cannot write the Allure container of '" + scenario.name() + "': " + e, e);
         }
     }
 
@@ -208,6 +212,7 @@ public final class AllureReporter implements RunListener {
             return s.filter(p -> p.getFileName().toString().endsWith(".pcap") && Files.isRegularFile(p))
                     .sorted(Comparator.naturalOrder()).toList();
         } catch (IOException e) {
+            LOG.debug("cannot look for pcaps in {}", dir, e);
             return List.of();
         }
     }
@@ -223,7 +228,7 @@ public final class AllureReporter implements RunListener {
         l.add(ResultsUtils.createTestMethodLabel(t.name()));
         l.add(ResultsUtils.createFrameworkLabel("jvt"));
         l.add(ResultsUtils.createLanguageLabel("groovy"));
-        l.add(new Label().setName(ResultsUtils.HOST_LABEL_NAME).setValue(hostname()));
+        l.add(new Label().setName(ResultsUtils.HOST_LABEL_NAME).setValue(JUnitXmlReporter.hostname()));
         return l;
     }
 
@@ -252,27 +257,13 @@ public final class AllureReporter implements RunListener {
         return out;
     }
 
-    /** The machine the step acted on, and its argument (the command, monitor command, pattern or text). */
+    /** The machine the step acted on, then the step's attributes (command, monitor command, pattern, text, ...) in order. */
     static List<Parameter> parameters(Step s) {
         List<Parameter> p = new ArrayList<>();
         if (s.machine() != null) {
             p.add(ResultsUtils.createParameter("machine", s.machine()));
         }
-        String title = s.title();
-        int colon = title.indexOf(": ");
-        if (colon > 0) {
-            String action = title.substring(0, colon);
-            String arg = title.substring(colon + 2);
-            String name = switch (action) {
-                case "execute", "must succeed", "must fail", "wait until succeeds", "wait until fails" -> "command";
-                case "monitor" -> "monitor command";
-                case "send console" -> "text";
-                default -> "argument";
-            };
-            p.add(ResultsUtils.createParameter(name, arg));
-        } else if (title.startsWith("wait for console ")) {
-            p.add(ResultsUtils.createParameter("pattern", title.substring("wait for console ".length())));
-        }
+        s.attributes().forEach((name, value) -> p.add(ResultsUtils.createParameter(name, value)));
         return p;
     }
 
@@ -286,7 +277,7 @@ public final class AllureReporter implements RunListener {
             try (InputStream in = Files.newInputStream(a.file())) {
                 writer.write(source, in);
             } catch (IOException | RuntimeException e) {
-                warn("cannot attach " + a.file() + ": " + e.getMessage());
+                warn("cannot attach " + a.file() + ": " + e.getMessage(), e);
                 continue;
             }
             out.add(new io.qameta.allure.model.Attachment().setName(a.name()).setSource(source).setType(a.mimeType()));
@@ -360,15 +351,7 @@ public final class AllureReporter implements RunListener {
         return ResultsUtils.md5(s);
     }
 
-    private static String hostname() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "localhost";
-        }
-    }
-
-    private static void warn(String message) {
-        System.err.println("jvt: Allure results: " + message);
+    private static void warn(String message, Throwable cause) {
+        LOG.warn("Allure results: {}", message, cause);
     }
 }

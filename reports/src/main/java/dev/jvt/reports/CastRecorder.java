@@ -2,6 +2,8 @@ package dev.jvt.reports;
 
 import dev.jvt.engine.events.RunListener;
 import dev.jvt.engine.events.ScenarioRun;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -25,6 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * and terminal control sequences. A machine started again keeps writing to the same cast.
  */
 public final class CastRecorder implements RunListener {
+    private static final Logger LOG = LoggerFactory.getLogger(CastRecorder.class);
+
     public static final String FILE_NAME = "console.cast";
     static final int WIDTH = 80;
     static final int HEIGHT = 25;
@@ -61,7 +65,7 @@ public final class CastRecorder implements RunListener {
             w.flush();
             return new Cast(w, System.nanoTime());
         } catch (IOException e) {
-            System.err.println("jvt: cannot record " + directory.resolve(FILE_NAME) + ": " + e.getMessage());
+            LOG.warn("cannot record {}: {}", directory.resolve(FILE_NAME), e.getMessage(), e);
             return null;
         }
     }
@@ -88,6 +92,7 @@ public final class CastRecorder implements RunListener {
                 c.out.flush();
             } catch (IOException e) {
                 // the transcript (console.log) still has every byte
+                LOG.debug("cannot write to the cast of {}", machine, e);
             }
         }
     }
@@ -114,8 +119,8 @@ public final class CastRecorder implements RunListener {
                     synchronized (c) {
                         try {
                             c.out.close();
-                        } catch (IOException ignored) {
-                            // nothing more to write
+                        } catch (IOException ex) {
+                            LOG.debug("cannot close the cast of {}", e.getKey().machine(), ex);
                         }
                     }
                 }

@@ -5,6 +5,8 @@ import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import javax.xml.stream.XMLOutputFactory;
 import javax.xml.stream.XMLStreamException;
@@ -32,6 +34,8 @@ import java.util.Locale;
  * suite's {@code system-out}.
  */
 public final class JUnitXmlReporter implements RunListener {
+    private static final Logger LOG = LoggerFactory.getLogger(JUnitXmlReporter.class);
+
     private final Path file;
 
     public JUnitXmlReporter(Path file) {
@@ -48,7 +52,7 @@ public final class JUnitXmlReporter implements RunListener {
                 write(summary.scenarios(), out);
             }
         } catch (IOException | XMLStreamException e) {
-            System.err.println("jvt: cannot write JUnit XML " + file + ": " + e.getMessage());
+            LOG.warn("cannot write JUnit XML {}: {}", file, e.getMessage(), e);
         }
     }
 
@@ -153,10 +157,12 @@ public final class JUnitXmlReporter implements RunListener {
         return String.format(Locale.ROOT, "%.3f", ms / 1000.0);
     }
 
-    private static String hostname() {
+    /** This host's name for the reports, "localhost" when it has none. */
+    static String hostname() {
         try {
             return InetAddress.getLocalHost().getHostName();
         } catch (IOException e) {
+            LOG.debug("cannot resolve this host's name; reporting it as localhost", e);
             return "localhost";
         }
     }

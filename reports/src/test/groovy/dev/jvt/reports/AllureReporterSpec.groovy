@@ -1,5 +1,8 @@
 package dev.jvt.reports
 
+import dev.jvt.engine.events.Action
+import dev.jvt.engine.events.Events
+import dev.jvt.engine.events.ScenarioRun
 import groovy.json.JsonSlurper
 import spock.lang.Shared
 import spock.lang.Specification
@@ -45,6 +48,27 @@ class AllureReporterSpec extends Specification {
         steps[0].status == 'passed'
         steps[0].parameters.collectEntries { [it.name, it.value] } == [machine: 'server', command: 'uname -a']
         steps[1].parameters.collectEntries { [it.name, it.value] } == [machine: 'server', 'monitor command': 'info registers']
+    }
+
+    def "the parameters are the step's machine and attributes, whatever its title says"() {
+        given:
+        def ev = new Events(new ScenarioRun('s', null, dir.resolve('s')), [])
+        def params = { Action a -> AllureReporter.parameters(ev.open(a)).collectEntries { [it.name, it.value] } }
+
+        expect: 'a title without ": " still gives the command'
+        params(Action.of('server', 'must succeed').with('command', 'uname -a').titled('runs uname')) ==
+                [machine: 'server', command: 'uname -a']
+
+        and: 'renaming the title changes nothing'
+        params(Action.of('server', 'monitor').with('monitor command', 'info: registers').titled('x: y')) ==
+                [machine: 'server', 'monitor command': 'info: registers']
+
+        and: 'every attribute, in order; no machine for a step of the scenario itself'
+        params(Action.of('server', 'change').with('device', 'cd0').with('file', 'a.iso')) ==
+                [machine: 'server', device: 'cd0', file: 'a.iso']
+        params(Action.of('server', 'wait for console').with('pattern', 'login:')) == [machine: 'server', pattern: 'login:']
+        params(Action.of(null, 'snapshot').with('name', 'clean')) == [name: 'clean']
+        params(Action.of('lan', 'heal')) == [machine: 'lan']
     }
 
     def "a monitor output is attached to its step, and each test has the console lines seen while it ran"() {

@@ -1,6 +1,7 @@
 package dev.jvt.reports
 
 import dev.jvt.engine.JvtException
+import dev.jvt.engine.events.Action
 import dev.jvt.engine.events.Events
 import dev.jvt.engine.events.RunListener
 import dev.jvt.engine.events.ScenarioRun
@@ -34,20 +35,20 @@ class SampleRuns {
         ev.finishTest(boot, null)
 
         def setup = ev.startTest('setup', TestRun.Kind.SETUP)
-        ev.step('server', 'must succeed: httpd -p 80') {}
+        ev.step(Action.of('server', 'must succeed').with('command', 'httpd -p 80')) {}
         ev.finishTest(setup, null)
 
         def ok = ev.startTest('the guest runs Linux', TestRun.Kind.TEST)
-        ev.step('server', 'must succeed: uname -a') { ev.consoleLine('server', 'bell \u0007 and escape \u001b[0m <&>') }
+        ev.step(Action.of('server', 'must succeed').with('command', 'uname -a')) { ev.consoleLine('server', 'bell \u0007 and escape \u001b[0m <&>') }
         Path monitor = web.directory().resolve('server/monitor-001.txt')
         Files.writeString(monitor, '(qemu) info registers\nRIP=0000000000000000\n')
-        ev.step('server', 'monitor: info registers') { ev.attach('monitor: info registers', monitor, 'text/plain') }
+        ev.step(Action.of('server', 'monitor').with('monitor command', 'info registers')) { ev.attach('monitor: info registers', monitor, 'text/plain') }
         ev.finishTest(ok, null)
 
         def failed = ev.startTest('a failing command', TestRun.Kind.TEST)
         ev.consoleLine('server', 'sh: nosuchcommand: not found')
         try {
-            ev.step('server', 'must succeed: nosuchcommand') {
+            ev.step(Action.of('server', 'must succeed').with('command', 'nosuchcommand')) {
                 throw JvtException.testFailure('server: command failed with exit code 127: nosuchcommand')
             }
         } catch (JvtException e) {

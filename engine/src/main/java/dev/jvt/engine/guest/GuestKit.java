@@ -3,6 +3,8 @@ package dev.jvt.engine.guest;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.host.Apt;
 import dev.jvt.engine.host.Host;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -22,6 +24,7 @@ import java.util.stream.Stream;
  * needed, nothing written to /boot).
  */
 public record GuestKit(Path kernel, Path modules, String kernelVersion, Path busybox) {
+    private static final Logger LOG = LoggerFactory.getLogger(GuestKit.class);
 
     /** Debian/Ubuntu meta packages naming the current kernel, most specific first. */
     private static final List<String> KERNEL_META = List.of("linux-image-amd64", "linux-image-generic", "linux-image-virtual");
@@ -77,6 +80,7 @@ public record GuestKit(Path kernel, Path modules, String kernelVersion, Path bus
             }
             return true;
         } catch (IOException e) {
+            LOG.debug("cannot read {} as an ELF file; not a static executable", elf, e);
             return false;
         }
     }
@@ -122,10 +126,12 @@ public record GuestKit(Path kernel, Path modules, String kernelVersion, Path bus
                         return Files.isDirectory(m) ? new Kernel(p, m, v) : null;
                     }).filter(java.util.Objects::nonNull).toList().stream();
                 } catch (IOException e) {
+                    LOG.debug("cannot list {}", pkg.resolve("boot"), e);
                     return Stream.empty();
                 }
             }).findFirst();
         } catch (IOException e) {
+            LOG.debug("cannot list {}", dir, e);
             return Optional.empty();
         }
     }

@@ -1,5 +1,8 @@
 package dev.jvt.engine.host;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -9,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /** The host's Debian package tools, used to install what jvt needs when it runs as root. */
 public final class Apt {
+    private static final Logger LOG = LoggerFactory.getLogger(Apt.class);
+
     private Apt() {
     }
 
@@ -43,6 +48,7 @@ public final class Apt {
             }
             return new Outcome(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
+            LOG.debug("cannot run {}", String.join(" ", cmd), e);
             return new Outcome(-1, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,11 +1,16 @@
 package dev.jvt.engine.host;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Facts about the host: where tools are, where jvt keeps its cache. */
 public final class Host {
+    private static final Logger LOG = LoggerFactory.getLogger(Host.class);
+
     private Host() {
     }
 
@@ -47,6 +52,7 @@ public final class Host {
         try {
             return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).trim();
         } catch (IOException e) {
+            LOG.debug("cannot read this boot's id", e);
             return "unknown";
         }
     }

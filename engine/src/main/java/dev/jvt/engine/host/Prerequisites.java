@@ -3,6 +3,8 @@ package dev.jvt.engine.host;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.guest.GuestKit;
 import dev.jvt.engine.qemu.ProcessLauncher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * otherwise fails with the exact command that fixes it (exit code 3).
  */
 public final class Prerequisites {
+    private static final Logger LOG = LoggerFactory.getLogger(Prerequisites.class);
+
     /** One line of the doctor's table. */
     public record Check(String name, boolean ok, String detail) {
     }
@@ -82,7 +86,7 @@ public final class Prerequisites {
         }
         if (!missing.isEmpty()) {
             if (install && Apt.available() && Apt.isRoot()) {
-                System.err.println("jvt: installing " + String.join(" ", missing) + " with apt-get ...");
+                LOG.info("installing {} with apt-get ...", String.join(" ", missing));
                 Apt.Outcome o = Apt.install(new ArrayList<>(missing));
                 if (!o.ok()) {
                     throw JvtException.prerequisite("apt-get install " + String.join(" ", missing) + " failed:\n"
@@ -109,7 +113,7 @@ public final class Prerequisites {
             return;
         }
         if (install && Apt.available() && Apt.isRoot()) {
-            System.err.println("jvt: installing " + String.join(" ", missing) + " (test tools) with apt-get ...");
+            LOG.info("installing {} (test tools) with apt-get ...", String.join(" ", missing));
             Apt.Outcome o = Apt.install(missing);
             if (o.ok()) {
                 return;
@@ -139,6 +143,7 @@ public final class Prerequisites {
                 kernel = guestKit().kernel();
             } catch (JvtException e) {
                 // reported below as the built-in guest's check; KVM is then probed without a kernel
+                LOG.debug("no guest kernel for the KVM probe", e);
             }
             KvmProbe.Result kvm = KvmProbe.probe(qemu, kernel);
             out.add(new Check("KVM", kvm.works(), kvm.detail() + (kvm.works() ? "" : "; accel 'auto' uses TCG (software emulation)")));
@@ -170,6 +175,7 @@ public final class Prerequisites {
             p.waitFor(10, TimeUnit.SECONDS);
             return out.lines().findFirst().orElse("?").replace("QEMU emulator version ", "QEMU ");
         } catch (Exception e) {
+            LOG.debug("cannot run {} --version", qemu, e);
             return "version unknown: " + e.getMessage();
         }
     }

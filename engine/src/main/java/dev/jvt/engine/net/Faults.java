@@ -8,7 +8,7 @@ import java.util.TreeSet;
 
 /**
  * The faults a test put on one network: cuts between groups of machines, machines whose link is
- * down, random loss and added delay. Immutable; what {@link Network#saveState()} returns.
+ * down, random loss and added delay. Immutable; what {@link Network#faults()} returns.
  *
  * @param cuts        each pair of groups that cannot reach each other
  * @param down        machines whose link is down (nothing goes to or from them)

@@ -2,6 +2,7 @@ package dev.jvt.engine.net;
 
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.Machine;
+import dev.jvt.engine.events.Action;
 import dev.jvt.engine.events.Events;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -118,12 +120,12 @@ public final class Network implements AutoCloseable {
             }
         }
         Faults.Cut cut = new Faults.Cut(a, b);
-        step("partition " + cut, () -> set(faults.withCut(cut)));
+        step(fault("partition").with("groups", cut).titled("partition " + cut), () -> set(faults.withCut(cut)));
     }
 
     /** Removes every fault: partitions, downed links, loss and delay. */
     public void heal() {
-        step("heal", () -> set(Faults.NONE));
+        step(fault("heal"), () -> set(Faults.NONE));
     }
 
     /** {@code lan.link(client, up: false)}: takes a machine's link on this network down or up again. */
@@ -142,7 +144,8 @@ public final class Network implements AutoCloseable {
 
     public void link(Object machine, boolean up) {
         String m = single(machine);
-        step("link " + m + (up ? " up" : " down"), () -> set(faults.withLink(m, up)));
+        step(fault("link").with("link", m).with("up", up).titled("link " + m + (up ? " up" : " down")),
+                () -> set(faults.withLink(m, up)));
     }
 
     /** Drops {@code percent} (0–100) of the frames at random; 0 turns it off. */
@@ -151,7 +154,7 @@ public final class Network implements AutoCloseable {
         if (!(p >= 0 && p <= 100)) {
             throw JvtException.badInput("network '" + name + "': loss " + percent + " is not a percentage from 0 to 100");
         }
-        step("loss " + p + "%", () -> set(faults.withLoss(p)));
+        step(fault("loss").with("percent", p).titled("loss " + p + "%"), () -> set(faults.withLoss(p)));
     }
 
     /** Holds every frame {@code ms} milliseconds in the switch; 0 turns it off. */
@@ -166,24 +169,23 @@ public final class Network implements AutoCloseable {
         if (d.isNegative()) {
             throw JvtException.badInput("network '" + name + "': delay " + d + " is negative");
         }
-        step("delay " + d.toMillis() + " ms", () -> set(faults.withDelay(d)));
+        step(fault("delay").with("delay", d.toMillis() + " ms").titled("delay " + d.toMillis() + " ms"),
+                () -> set(faults.withDelay(d)));
     }
 
-    /** The faults in force. */
-    public synchronized Faults getFaults() {
+    /** The faults in force; give them to {@link #restore} to put them back later (rewinding a test). */
+    public synchronized Faults faults() {
         return faults;
     }
 
-    /** The fault settings, to put back later with {@link #restoreState} (rewinding a test). */
-    public synchronized Object saveState() {
-        return faults;
+    /** The faults in force, as the property {@code lan.faults} of scripts. */
+    public Faults getFaults() {
+        return faults();
     }
 
-    public void restoreState(Object state) {
-        if (!(state instanceof Faults f)) {
-            throw new IllegalArgumentException("not a state of a network: " + state);
-        }
-        set(f);
+    /** Puts back faults taken with {@link #faults()}, replacing the ones in force; no step of its own. */
+    public void restore(Faults f) {
+        set(Objects.requireNonNull(f, "faults"));
     }
 
     /** How many NICs are connected to the switch now. */
@@ -227,11 +229,16 @@ public final class Network implements AutoCloseable {
                 faults.delay().toNanos()));
     }
 
-    private void step(String title, Runnable body) {
+    /** A fault step on this network: its machine is the network. */
+    private Action fault(String verb) {
+        return Action.of(name, verb);
+    }
+
+    private void step(Action action, Runnable body) {
         if (events == null) {
             body.run();
         } else {
-            events.step(name, title, body);
+            events.step(action, body);
         }
     }
 

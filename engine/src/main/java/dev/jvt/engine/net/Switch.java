@@ -284,8 +284,8 @@ final class Switch implements AutoCloseable {
         try {
             c.setOption(StandardSocketOptions.SO_SNDBUF, 1 << 20);
             c.setOption(StandardSocketOptions.SO_RCVBUF, 1 << 20);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // the defaults work too
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("switch {}: cannot size the socket buffers of {}'s port; the defaults work too", name, p.machine, e);
         }
         p.conn = c;
         p.key = c.register(selector, SelectionKey.OP_READ, p);
@@ -301,8 +301,8 @@ final class Switch implements AutoCloseable {
         }
         try {
             p.conn.close();
-        } catch (IOException ignored) {
-            // going away
+        } catch (IOException e) {
+            LOG.debug("switch {}: cannot close the connection of {}'s port", name, p.machine, e);
         }
         p.conn = null;
         p.key = null;
@@ -328,6 +328,7 @@ final class Switch implements AutoCloseable {
         try {
             n = p.conn.read(in);
         } catch (IOException e) {
+            LOG.debug("switch {}: cannot read from {}'s port; disconnecting it", name, p.machine, e);
             disconnect(p);
             return;
         }
@@ -459,6 +460,7 @@ final class Switch implements AutoCloseable {
         try {
             p.conn.write(o);
         } catch (IOException e) {
+            LOG.debug("switch {}: cannot write to {}'s port; disconnecting it", name, p.machine, e);
             disconnect(p);
             return;
         }
@@ -526,8 +528,8 @@ final class Switch implements AutoCloseable {
             try {
                 p.server.close();
                 Files.deleteIfExists(p.path);
-            } catch (IOException ignored) {
-                // closing
+            } catch (IOException e) {
+                LOG.debug("switch {}: cannot close the port {}", name, p.path, e);
             }
         }
         try {
@@ -537,8 +539,8 @@ final class Switch implements AutoCloseable {
         }
         try {
             selector.close();
-        } catch (IOException ignored) {
-            // closing
+        } catch (IOException e) {
+            LOG.debug("switch {}: cannot close its selector", name, e);
         }
     }
 }

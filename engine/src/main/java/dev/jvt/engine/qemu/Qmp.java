@@ -1,10 +1,13 @@
 package dev.jvt.engine.qemu;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jvt.engine.JvtException;
 import dev.jvt.engine.Timeouts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,6 +33,8 @@ import java.util.function.Consumer;
  * and hands asynchronous events to listeners. One JSON object per line in both directions.
  */
 public final class Qmp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Qmp.class);
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String owner;
@@ -53,7 +58,10 @@ public final class Qmp implements AutoCloseable {
         try {
             greeting.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            throw JvtException.infrastructure(owner + ": no QMP greeting from QEMU within " + Timeouts.human(timeout));
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw JvtException.infrastructure(owner + ": no QMP greeting from QEMU within " + Timeouts.human(timeout), e);
         }
         execute("qmp_capabilities", Map.of(), timeout);
     }
@@ -69,26 +77,43 @@ public final class Qmp implements AutoCloseable {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode msg = JSON.readTree(line);
-                if (msg.has("QMP")) {
-                    greeting.complete(msg);
-                } else if (msg.has("event")) {
-                    eventListeners.forEach(l -> l.accept(msg));
-                } else if (msg.has("id")) {
-                    CompletableFuture<JsonNode> f = pending.remove(msg.get("id").asText());
-                    if (f != null) {
-                        f.complete(msg);
-                    }
+                JsonNode msg;
+                try {
+                    msg = JSON.readTree(line);
+                } catch (JsonProcessingException e) {
+                    LOG.warn("{}: skipped a malformed QMP message from QEMU: {}", owner, line, e);
+                    continue;
                 }
+                dispatch(msg);
             }
         } catch (IOException e) {
-            // the connection closed; fall through
+            LOG.debug("{}: QMP connection closed", owner, e);
         } finally {
             closed = true;
             JvtException gone = JvtException.infrastructure(owner + ": QMP connection to QEMU closed");
             greeting.completeExceptionally(gone);
             pending.values().forEach(f -> f.completeExceptionally(gone));
             pending.clear();
+        }
+    }
+
+    /** Hands one message to whoever waits for it; a listener that throws does not stop the reader. */
+    private void dispatch(JsonNode msg) {
+        if (msg.has("QMP")) {
+            greeting.complete(msg);
+        } else if (msg.has("event")) {
+            for (Consumer<JsonNode> l : eventListeners) {
+                try {
+                    l.accept(msg);
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: a listener of QMP event {} failed", owner, msg.path("event").asText(), e);
+                }
+            }
+        } else if (msg.has("id")) {
+            CompletableFuture<JsonNode> f = pending.remove(msg.get("id").asText());
+            if (f != null) {
+                f.complete(msg);
+            }
         }
     }
 
@@ -125,7 +150,9 @@ public final class Qmp implements AutoCloseable {
             throw JvtException.infrastructure(owner + ": cannot send QMP command " + command + ": " + e.getMessage(), e);
         } catch (TimeoutException e) {
             pending.remove(id);
-            throw JvtException.testFailure(owner + ": QMP command " + command + " got no reply within " + Timeouts.human(timeout));
+            String message = owner + ": QMP command " + command + " got no reply within " + Timeouts.human(timeout);
+            // the connection closed while the command was being sent: QEMU is gone, not slow
+            throw closed ? JvtException.infrastructure(message, e) : JvtException.testFailure(message);
         } catch (InterruptedException e) {
             pending.remove(id);
             Thread.currentThread().interrupt();
@@ -157,8 +184,8 @@ public final class Qmp implements AutoCloseable {
         closed = true;
         try {
             channel.close();
-        } catch (IOException ignored) {
-            // nothing left to do
+        } catch (IOException e) {
+            LOG.debug("{}: cannot close the QMP connection", owner, e);
         }
     }
 

@@ -1,6 +1,11 @@
 package dev.jvt.engine.net
 
 import dev.jvt.engine.JvtException
+import dev.jvt.engine.events.Events
+import dev.jvt.engine.events.RunListener
+import dev.jvt.engine.events.ScenarioRun
+import dev.jvt.engine.events.Step
+import dev.jvt.engine.events.TestRun
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -157,9 +162,9 @@ class NetworkSwitchSpec extends Specification {
         received('b') == ['z']
     }
 
-    def "delay holds frames back, loss(100) drops them, and restoreState brings the saved faults back"() {
+    def "delay holds frames back, loss(100) drops them, and restore brings the saved faults back"() {
         when:
-        Object clean = net.saveState()
+        Faults clean = net.faults()
         net.delay(300)
         long t0 = System.nanoTime()
         send('a', frame(MAC_B, MAC_A, 'late'))
@@ -178,12 +183,38 @@ class NetworkSwitchSpec extends Specification {
         net.stats().droppedByLoss == 1
 
         when:
-        net.restoreState(clean)
+        net.restore(clean)
         send('a', frame(MAC_B, MAC_A, 'back'))
 
         then:
         net.getFaults() == Faults.NONE
         received('b') == ['back']
+    }
+
+    def "each fault is a step on the network with its verb and attributes, titled as before"() {
+        given:
+        List<Step> steps = []
+        def events = new Events(new ScenarioRun('s', null, dir), [new RunListener() {
+            void stepFinished(TestRun t, Step s) { steps << s }
+        }])
+        def lan = Network.start('lan2', '10.0.2.0/24', dir.resolve('lan2.pcap'), dir, events)
+        ['a', 'b'].each { lan.attach(it, MAC_A) }
+
+        when:
+        lan.partition(['a'], ['b'])
+        lan.link('b', false)
+        lan.loss(12.5)
+        lan.delay(300)
+        lan.heal()
+
+        then:
+        steps*.machine().unique() == ['lan2']
+        steps*.verb() == ['partition', 'link', 'loss', 'delay', 'heal']
+        steps*.title() == ['partition [a] | [b]', 'link b down', 'loss 12.5%', 'delay 300 ms', 'heal']
+        steps*.attributes() == [[groups: '[a] | [b]'], [link: 'b', up: 'false'], [percent: '12.5'], [delay: '300 ms'], [:]]
+
+        cleanup:
+        lan?.close()
     }
 
     def "every frame the switch receives is in the pcap, dropped ones too"() {
