@@ -142,7 +142,7 @@ public final class Testbed implements AutoCloseable {
     public void checkpoint(String tag) {
         forEach(m -> m.snapshot(tag));
         Map<String, Faults> faults = new LinkedHashMap<>();
-        networks.forEach((name, n) -> faults.put(name, (Faults) n.saveState()));
+        networks.forEach((name, n) -> faults.put(name, n.faults()));
         synchronized (this) {
             checkpoints.put(tag, faults);
         }
@@ -159,7 +159,7 @@ public final class Testbed implements AutoCloseable {
             faults = checkpoints.get(tag);
         }
         if (faults != null) {
-            faults.forEach((name, f) -> networks.get(name).restoreState(f));
+            faults.forEach((name, f) -> networks.get(name).restore(f));
         }
     }
 

@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CastRecorder implements RunListener {
     private static final Logger LOG = LoggerFactory.getLogger(CastRecorder.class);
 
-    public static final String FILE_NAME = "console.cast";
+    public static final String FILE_NAME = dev.jvt.engine.MachineFolder.CAST;
     static final int WIDTH = 80;
     static final int HEIGHT = 25;
 
