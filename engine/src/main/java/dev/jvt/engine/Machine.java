@@ -13,16 +13,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -39,7 +36,7 @@ import java.util.regex.Pattern;
  */
 public final class Machine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Machine.class);
-    private static final int CONSOLE_TAIL = 15;
+    private static final int CONSOLE_TAIL = CurrentSession.CONSOLE_TAIL;
 
     private final MachineConfig config;
     private final Events events;
@@ -49,8 +46,7 @@ public final class Machine implements AutoCloseable {
     private final MachineQemu qemu;
     private final GuestCommands commands;
     private final AtomicInteger monitorOutputs = new AtomicInteger();
-    private volatile QemuSession session;
-    private volatile OutputStream transcript;
+    private final CurrentSession current;
     private volatile boolean booted;
 
     public Machine(MachineConfig config, MachineEnvironment env) {
@@ -61,7 +57,8 @@ public final class Machine implements AutoCloseable {
         this.qemu = new MachineQemu(config, env, folder);
         this.channel = !config.builtinGuest() ? new NoChannel(config.name())
                 : qemu.recording() ? new UartAgentChannel(config.name()) : new AgentChannel(config.name());
-        this.commands = new GuestCommands(config.name(), events, channel, () -> session != null, this::consoleTail, this::explain);
+        this.current = new CurrentSession(config.name(), folder, console, channel, qemu);
+        this.commands = new GuestCommands(config.name(), events, channel, () -> current.get() != null, this::consoleTail, current::explain);
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
@@ -101,8 +98,7 @@ public final class Machine implements AutoCloseable {
     }
 
     public boolean isRunning() {
-        QemuSession s = session;
-        return s != null && s.isAlive();
+        return current.isRunning();
     }
 
     public boolean isBooted() {
@@ -111,8 +107,7 @@ public final class Machine implements AutoCloseable {
 
     /** The current QEMU process (null before the first start). */
     public QemuProcess process() {
-        QemuSession s = session;
-        return s == null ? null : s.process();
+        return current.process();
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -124,78 +119,7 @@ public final class Machine implements AutoCloseable {
         }
         config.validate();
         booted = false;
-        install(startQemu(s -> List.of()), true);
-    }
-
-    /** Starts a QEMU process with {@code extra} arguments (given its socket folder); the caller installs it. */
-    private QemuSession startQemu(Function<Path, List<String>> extra) {
-        synchronized (this) {
-            if (transcript == null) {
-                try {
-                    Files.createDirectories(folder.dir());
-                    transcript = Files.newOutputStream(folder.file(MachineFolder.CONSOLE), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                } catch (IOException e) {
-                    throw JvtException.infrastructure(config.name() + ": cannot write " + folder.file(MachineFolder.CONSOLE) + ": " + e.getMessage(), e);
-                }
-                console.onBytes(this::writeTranscript);
-            }
-        }
-        return qemu.start(extra, b -> console.feed(b, 0, b.length), () -> console.bytes().length);
-    }
-
-    /** Makes {@code s} the machine's current QEMU. */
-    private void install(QemuSession s, boolean fresh) {
-        console.clearAbort();
-        QemuSession old = session;
-        session = s;
-        if (old != null && old != s) {
-            old.close();
-        }
-        channel.attach(s, fresh);
-        s.onUnexpectedExit(() -> {
-            if (session == s) {
-                // let the serial reader drain what QEMU wrote last
-                sleep(100);
-                died(s.process());
-            }
-        });
-    }
-
-    private void writeTranscript(byte[] b) {
-        OutputStream o = transcript;
-        if (o != null) {
-            try {
-                o.write(b);
-                o.flush();
-            } catch (IOException e) {
-                LOG.debug("{}: cannot write the transcript; it stays in memory", config.name(), e);
-            }
-        }
-    }
-
-    /** Records that QEMU died on its own: every wait and command fails from now on with this. */
-    private synchronized JvtException died(QemuProcess p) {
-        if (console.fatal() instanceof JvtException j) {
-            return j;
-        }
-        JvtException e = JvtException.infrastructure(config.name() + ": QEMU exited unexpectedly with code " + p.exitCode()
-                + (p.logTail(10).isBlank() ? "" : "\nQEMU log:\n" + p.logTail(10))
-                + "\nlast console lines of " + config.name() + ":\n" + console.lastLines(CONSOLE_TAIL));
-        console.abort(e);
-        channel.abort(e);
-        return e;
-    }
-
-    /**
-     * A channel or monitor error may only be the first sign that QEMU died; when it did (or does so
-     * within a second), the QEMU exit is what the user is told about.
-     */
-    private RuntimeException explain(RuntimeException e) {
-        QemuProcess p = process();
-        if (p != null && !p.exitExpected() && (!p.isAlive() || p.waitFor(Duration.ofSeconds(1)))) {
-            return died(p);
-        }
-        return e;
+        current.install(current.start(s -> List.of()), true);
     }
 
     private void checkFailOn(String line) {
@@ -258,7 +182,7 @@ public final class Machine implements AutoCloseable {
             if (channel.isReady()) {
                 channel.send("poweroff");
             } else {
-                session.qmp().execute("system_powerdown");
+                current.get().qmp().execute("system_powerdown");
             }
             boolean off = p.waitFor(timeout);
             if (off) {
@@ -281,10 +205,7 @@ public final class Machine implements AutoCloseable {
 
     /** Stops QEMU if it runs (no clean shutdown), keeping the machine usable for a later start. Idempotent. */
     public void stop() {
-        QemuSession s = session;
-        if (s != null) {
-            s.close();
-        }
+        current.stop();
         booted = false;
     }
 
@@ -311,10 +232,6 @@ public final class Machine implements AutoCloseable {
         return execute(cmd, Timeouts.COMMAND);
     }
 
-    public List<Object> execute(String cmd, Number timeoutSeconds) {
-        return execute(cmd, seconds(timeoutSeconds));
-    }
-
     public List<Object> execute(String cmd, Duration timeout) {
         return commands.execute(cmd, timeout);
     }
@@ -322,10 +239,6 @@ public final class Machine implements AutoCloseable {
     /** Runs {@code cmd}; fails with its exit code and output when that is not 0. Returns stdout. */
     public String succeed(String cmd) {
         return succeed(cmd, Timeouts.COMMAND);
-    }
-
-    public String succeed(String cmd, Number timeoutSeconds) {
-        return succeed(cmd, seconds(timeoutSeconds));
     }
 
     public String succeed(String cmd, Duration timeout) {
@@ -337,20 +250,12 @@ public final class Machine implements AutoCloseable {
         return fail(cmd, Timeouts.COMMAND);
     }
 
-    public String fail(String cmd, Number timeoutSeconds) {
-        return fail(cmd, seconds(timeoutSeconds));
-    }
-
     public String fail(String cmd, Duration timeout) {
         return commands.expect("must fail", cmd, timeout, false);
     }
 
     public String waitUntilSucceeds(String cmd) {
         return waitUntilSucceeds(cmd, Timeouts.WAIT_UNTIL);
-    }
-
-    public String waitUntilSucceeds(String cmd, Number timeoutSeconds) {
-        return waitUntilSucceeds(cmd, seconds(timeoutSeconds));
     }
 
     /** Retries {@code cmd} until it exits with 0; returns its stdout. */
@@ -360,10 +265,6 @@ public final class Machine implements AutoCloseable {
 
     public String waitUntilFails(String cmd) {
         return waitUntilFails(cmd, Timeouts.WAIT_UNTIL);
-    }
-
-    public String waitUntilFails(String cmd, Number timeoutSeconds) {
-        return waitUntilFails(cmd, seconds(timeoutSeconds));
     }
 
     /** Retries {@code cmd} until it exits with non-zero; returns its stdout. */
@@ -380,10 +281,6 @@ public final class Machine implements AutoCloseable {
 
     public String waitForConsole(Object pattern) {
         return waitForConsole(pattern, Timeouts.CONSOLE);
-    }
-
-    public String waitForConsole(Object pattern, Number timeoutSeconds) {
-        return waitForConsole(pattern, seconds(timeoutSeconds));
     }
 
     /** Waits for a regex (Pattern) or literal text on the console after the previous match; returns the line. */
@@ -405,7 +302,7 @@ public final class Machine implements AutoCloseable {
                     if (qemu.recording()) {
                         typeByEcho(bytes);
                     } else {
-                        AgentChannel.writeFully(session.serialInput(), bytes);
+                        AgentChannel.writeFully(current.get().serialInput(), bytes);
                     }
                 }
             } catch (IOException e) {
@@ -422,7 +319,7 @@ public final class Machine implements AutoCloseable {
     private void typeByEcho(byte[] bytes) throws IOException {
         for (int off = 0; off < bytes.length; off += 4) {
             int before = console.bytes().length;
-            AgentChannel.writeFully(session.serialInput(), java.util.Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + 4)));
+            AgentChannel.writeFully(current.get().serialInput(), java.util.Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + 4)));
             try {
                 Retry.until("typing on the console", Duration.ofSeconds(1), Duration.ofMillis(5),
                         last -> console.bytes().length != before ? Boolean.TRUE : null, gave -> new EchoMissing());
@@ -451,9 +348,9 @@ public final class Machine implements AutoCloseable {
             requireRunning("run monitor command '" + command + "'");
             String out;
             try {
-                out = session.qmp().hmp(command, timeout);
+                out = current.get().qmp().hmp(command, timeout);
             } catch (JvtException e) {
-                throw explain(e);
+                throw current.explain(e);
             }
             Path f = folder.monitorOutput(monitorOutputs.incrementAndGet());
             try {
@@ -477,7 +374,7 @@ public final class Machine implements AutoCloseable {
     /** The QMP connection of the running QEMU (for engine features and advanced tests). */
     public Qmp qmp() {
         requireRunning("use QMP");
-        return session.qmp();
+        return current.get().qmp();
     }
 
     /**
@@ -492,7 +389,7 @@ public final class Machine implements AutoCloseable {
     public void pause() {
         events.step(config.name(), "pause", () -> {
             requireRunning("pause");
-            session.qmp().execute("stop");
+            current.get().qmp().execute("stop");
         });
     }
 
@@ -500,14 +397,14 @@ public final class Machine implements AutoCloseable {
     public void resume() {
         events.step(config.name(), "resume", () -> {
             requireRunning("resume");
-            session.qmp().execute("cont");
+            current.get().qmp().execute("cont");
         });
     }
 
     /** Whether the virtual CPUs are running (QMP {@code query-status}). */
     public boolean isPaused() {
         requireRunning("query status");
-        return !session.qmp().execute("query-status").path("running").asBoolean(true);
+        return !current.get().qmp().execute("query-status").path("running").asBoolean(true);
     }
 
     /** The display as a PNG in the machine's folder, attached to the report; returns the file. */
@@ -515,7 +412,7 @@ public final class Machine implements AutoCloseable {
         Snapshots.checkName(name, "screenshot");
         return events.step(Action.of(config.name(), "screenshot").with("name", name).titled("screenshot '" + name + "'"), () -> {
             requireRunning("take a screenshot");
-            Qmp q = session.qmp();
+            Qmp q = current.get().qmp();
             Path file = folder.screenshot(name);
             Files.createDirectories(file.getParent());
             q.execute("screendump", Map.of("filename", file.toAbsolutePath().toString(), "format", "png"), Timeouts.MONITOR);
@@ -532,7 +429,7 @@ public final class Machine implements AutoCloseable {
             if (!Files.isReadable(p)) {
                 throw JvtException.badInput(config.name() + ": change " + device + ": file not found: " + p.toAbsolutePath());
             }
-            session.qmp().execute("blockdev-change-medium", Map.of("device", device, "filename", p.toAbsolutePath().toString(),
+            current.get().qmp().execute("blockdev-change-medium", Map.of("device", device, "filename", p.toAbsolutePath().toString(),
                     "format", "raw", "read-only-mode", "read-only"), Timeouts.MONITOR);
         });
     }
@@ -541,7 +438,7 @@ public final class Machine implements AutoCloseable {
     public void eject(String device) {
         events.step(Action.of(config.name(), "eject").with("device", device).titled("eject " + device), () -> {
             requireRunning("eject media");
-            session.qmp().execute("eject", Map.of("device", device, "force", true), Timeouts.MONITOR);
+            current.get().qmp().execute("eject", Map.of("device", device, "force", true), Timeouts.MONITOR);
         });
     }
 
@@ -553,7 +450,7 @@ public final class Machine implements AutoCloseable {
         events.step(Action.of(config.name(), "snapshot").with("name", name).titled("snapshot '" + name + "'"), () -> {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "snapshot");
             requireRunning("take a snapshot");
-            Snapshots.save(config.name(), session.qmp(), name);
+            Snapshots.save(config.name(), current.get().qmp(), name);
         });
     }
 
@@ -567,11 +464,11 @@ public final class Machine implements AutoCloseable {
         events.step(Action.of(config.name(), "rewind").with("name", name).titled("rewind to '" + name + "'"), () -> {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "rewind");
             if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
-                Snapshots.load(config.name(), session.qmp(), name);
+                Snapshots.load(config.name(), current.get().qmp(), name);
                 channel.resync();
             } else {
                 stop();
-                install(startQemu(s -> List.of("-loadvm", name)), false);
+                current.install(current.start(s -> List.of("-loadvm", name)), false);
             }
             booted = true;
             console.skipToEnd();
@@ -590,8 +487,8 @@ public final class Machine implements AutoCloseable {
         events.step(config.name(), "migrate to a new QEMU process", () -> {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "migrate");
             QemuProcess oldProcess = requireRunning("migrate");
-            QemuSession old = session;
-            QemuSession target = startQemu(s -> List.of("-incoming", "unix:" + s.resolve("migrate.sock")));
+            QemuSession old = current.get();
+            QemuSession target = current.start(s -> List.of("-incoming", "unix:" + s.resolve("migrate.sock")));
             try {
                 Snapshots.migrate(config.name(), old.qmp(), target, timeout);
             } catch (RuntimeException e) {
@@ -599,18 +496,11 @@ public final class Machine implements AutoCloseable {
                 throw e;
             }
             oldProcess.expectExit();
-            install(target, false);
+            current.install(target, false);
         });
     }
 
     // ---------------------------------------------------------------- helpers
-
-    static Duration seconds(Number n) {
-        if (n == null) {
-            throw JvtException.badInput("timeout must be a number of seconds or a Duration");
-        }
-        return Duration.ofMillis(Math.round(n.doubleValue() * 1000));
-    }
 
     private static void sleep(long ms) {
         try {
@@ -628,16 +518,14 @@ public final class Machine implements AutoCloseable {
     /** Ends the recording (under --record), kills QEMU if it still runs and releases the transcript. Idempotent. */
     @Override
     public void close() {
-        QemuSession s = session;
+        QemuSession s = current.get();
         try {
             if (s != null) {
                 qemu.finishRecording(s.process(), s, console::bytes, Duration.ofSeconds(20));
             }
         } finally {
-            stop();
-            OutputStream t = transcript;
-            transcript = null;
-            QemuSession.closeQuietly(t);
+            current.close();
+            booted = false;
         }
     }
 

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -147,11 +148,11 @@ public final class NetworkBenchmark implements Benchmark {
         long bytes = MEGABYTES * 1024L * 1024L;
         p.b().succeed("rm -f /tmp/rx; (sh -c 'echo $$ > /tmp/hold.pid; exec sleep 3600' | nc -l -p " + PORT
                 + " | wc -c > /tmp/rx) </dev/null >/dev/null 2>&1 &");
-        p.b().waitUntilSucceeds("netstat -ltn | grep -q ':" + PORT + " '", 60);
+        p.b().waitUntilSucceeds("netstat -ltn | grep -q ':" + PORT + " '", Duration.ofSeconds(60));
         long t0 = System.nanoTime();
-        p.a().succeed("dd if=/dev/zero bs=65536 count=" + (bytes / 65536) + " 2>/dev/null | nc " + p.bAddress() + " " + PORT, 600);
+        p.a().succeed("dd if=/dev/zero bs=65536 count=" + (bytes / 65536) + " 2>/dev/null | nc " + p.bAddress() + " " + PORT, Duration.ofSeconds(600));
         double seconds = (System.nanoTime() - t0) / 1e9;
-        String got = p.b().waitUntilSucceeds("test -s /tmp/rx && cat /tmp/rx", 60).trim();
+        String got = p.b().waitUntilSucceeds("test -s /tmp/rx && cat /tmp/rx", Duration.ofSeconds(60)).trim();
         p.b().succeed("kill $(cat /tmp/hold.pid)");
         if (!got.equals(Long.toString(bytes))) {
             throw JvtException.infrastructure("bench network (" + p.label() + "): the receiver got " + got + " bytes, expected " + bytes);
@@ -160,7 +161,7 @@ public final class NetworkBenchmark implements Benchmark {
     }
 
     private static double rtt(Pair p) {
-        String out = p.a().succeed("ping -c 20 -i 0.2 " + p.bAddress(), 120);
+        String out = p.a().succeed("ping -c 20 -i 0.2 " + p.bAddress(), Duration.ofSeconds(120));
         Matcher m = RTT.matcher(out);
         if (!m.find()) {
             throw JvtException.infrastructure("bench network (" + p.label() + "): no round-trip line in:\n" + out);
