@@ -1,5 +1,7 @@
 package dev.jvt.engine;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.Qmp;
 import dev.jvt.engine.replay.Bundle;
@@ -21,6 +23,7 @@ import java.util.Map;
  * transcript of that process and a manifest entry with hashes of every file.
  */
 final class Recorder {
+    private static final Logger LOG = LoggerFactory.getLogger(Recorder.class);
     private final Bundle bundle;
     private final String key;
     private final String scenario;
@@ -98,24 +101,22 @@ final class Recorder {
                 p.expectExit();
                 qmp.execute("quit");
             } catch (RuntimeException e) {
-                // QEMU may close the monitor before answering quit
+                LOG.debug("{}: QEMU closed its monitor before answering quit", machine, e);
             }
             p.waitFor(wait);
         }
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         // the transcript is what QEMU wrote until it exited: wait until the reader has drained it
-        byte[] transcript = console.get();
-        for (int quiet = 0; quiet < 4; ) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            byte[] now = console.get();
-            quiet = now.length == transcript.length ? quiet + 1 : 0;
-            transcript = now;
-        }
+        // (four quiet rounds of 50 ms), at most 10 s
+        byte[][] seen = {console.get()};
+        int[] quiet = {0};
+        byte[] transcript = Retry.until("waiting for the console of " + machine + " to drain", Duration.ofSeconds(10), Duration.ofMillis(50),
+                last -> {
+                    byte[] now = console.get();
+                    quiet[0] = now.length == seen[0].length ? quiet[0] + 1 : 0;
+                    seen[0] = now;
+                    return quiet[0] >= 4 || last ? now : null;
+                }, gave -> JvtException.infrastructure(machine + ": the console did not drain"));
         try {
             Path log = bundle.log(key, index);
             Path tx = bundle.transcript(key, index);

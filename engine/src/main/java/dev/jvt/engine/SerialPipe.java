@@ -1,5 +1,7 @@
 package dev.jvt.engine;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
@@ -16,6 +18,7 @@ import java.util.concurrent.TimeUnit;
  * Both ends are opened read-write, so opening never blocks.
  */
 public final class SerialPipe implements java.io.Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(SerialPipe.class);
     private final FileChannel out;
     private final FileChannel in;
 
@@ -55,13 +58,13 @@ public final class SerialPipe implements java.io.Closeable {
     public void close() {
         try {
             out.close();
-        } catch (IOException ignored) {
-            // closing
+        } catch (IOException e) {
+            LOG.debug("closing a serial FIFO", e);
         }
         try {
             in.close();
-        } catch (IOException ignored) {
-            // closing
+        } catch (IOException e) {
+            LOG.debug("closing a serial FIFO", e);
         }
     }
 }

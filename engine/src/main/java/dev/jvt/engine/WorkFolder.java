@@ -1,5 +1,7 @@
 package dev.jvt.engine;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +15,7 @@ import java.util.stream.Stream;
  * with everything in them.
  */
 public final class WorkFolder {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkFolder.class);
     private WorkFolder() {
     }
 
@@ -30,8 +33,8 @@ public final class WorkFolder {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException ignored) {
-            // a temporary folder
+        } catch (IOException e) {
+            LOG.debug("cannot remove all of the temporary folder {}", dir, e);
         }
     }
 }

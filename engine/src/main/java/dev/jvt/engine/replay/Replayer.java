@@ -2,6 +2,8 @@ package dev.jvt.engine.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jvt.engine.JvtException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import dev.jvt.engine.host.Prerequisites;
 import dev.jvt.engine.qemu.ProcessLauncher;
 import dev.jvt.engine.qemu.QemuSession;
@@ -39,6 +41,7 @@ import java.util.stream.Stream;
  * output, or whose QEMU reports a replay error, ends with the first divergence.
  */
 public final class Replayer {
+    private static final Logger LOG = LoggerFactory.getLogger(Replayer.class);
     /** What one segment's replay showed. */
     public record Outcome(String scenario, String machine, int index, boolean reproduced, long bytes, double seconds, String detail) {
     }
@@ -362,6 +365,7 @@ public final class Replayer {
                 }
             } catch (IOException | RuntimeException e) {
                 // the monitor is not there (yet, or any more): the deadline still applies
+                LOG.debug("replay progress: no answer from QEMU's monitor", e);
             }
             return null;
         }
