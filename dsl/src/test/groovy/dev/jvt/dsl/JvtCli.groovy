@@ -25,6 +25,20 @@ class JvtCli {
         new Result(code: code, out: out.toString(), err: err.toString())
     }
 
+    /**
+     * Runs the Spock spec {@code text} in this JVM as a user's project would, its jvt run directory
+     * under {@code runs}, with {@code properties} set as system properties while it runs.
+     */
+    static def runSpec(Path runs, String text, Map<String, String> properties = [:]) {
+        System.setProperty('jvt.runs', runs.toString())
+        properties.each { k, v -> System.setProperty(k, v) }
+        try {
+            new spock.util.EmbeddedSpecRunner(throwFailure: false).run(text)
+        } finally {
+            properties.keySet().each { System.clearProperty(it) }
+        }
+    }
+
     static String scenario(String relative) {
         REPO.resolve('scenarios').resolve(relative).toString()
     }

@@ -4,9 +4,7 @@ import spock.lang.Shared
 import spock.lang.Specification
 import spock.lang.Stepwise
 
-import java.nio.file.Files
 import java.nio.file.Path
-import java.util.concurrent.TimeUnit
 
 /** `jvt repl scenarios/hello.groovy` driven through a pipe (no terminal), in a separate JVM, against the real guest. */
 @Stepwise
@@ -14,15 +12,11 @@ class ReplSpec extends Specification {
     @Shared Path dir = JvtCli.tempDir('repl')
     @Shared String out
     @Shared int code
-    @Shared List<Long> qemuSeen = []
+    @Shared List<Long> qemuSeen
     @Shared List<Long> qemuLeft
 
     def setupSpec() {
-        def java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        def cmd = [java, '-cp', System.getProperty('java.class.path'), 'dev.jvt.dsl.cli.Main', 'repl',
-                   '--out', dir.resolve('run').toString(), JvtCli.scenario('hello.groovy')]
-        def p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve('repl.out').toFile()).start()
-        def lines = [
+        def r = ReplProcess.run(dir, JvtCli.scenario('hello.groovy'), 'hello> ', [
                 'registers().RIP',
                 'info registers',
                 "hello.succeed('uname -s')",
@@ -36,25 +30,11 @@ class ReplSpec extends Specification {
                 'n + 2',
                 'info status',
                 'exit',
-        ]
-        // wait for the prompt (the guest booted and is paused) while noting its QEMU
-        def deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180)
-        while (p.alive && !Files.readString(dir.resolve('repl.out')).contains('hello> ') && System.nanoTime() < deadline) {
-            qemuSeen.addAll(KillSpec.qemuChildrenOf(p.pid()) - qemuSeen)
-            sleep 100
-        }
-        qemuSeen.addAll(KillSpec.qemuChildrenOf(p.pid()) - qemuSeen)
-        p.outputStream.withWriter('UTF-8') { w -> lines.each { w.write(it + '\n') } }
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly()
-        }
-        code = p.exitValue()
-        out = Files.readString(dir.resolve('repl.out'))
-        def gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(10)
-        while (qemuSeen.any { Files.exists(Path.of("/proc/$it")) } && System.nanoTime() < gone) {
-            sleep 100
-        }
-        qemuLeft = qemuSeen.findAll { Files.exists(Path.of("/proc/$it")) }
+        ])
+        out = r.out
+        code = r.code
+        qemuSeen = r.qemuSeen
+        qemuLeft = r.qemuLeft
     }
 
     def "the REPL boots the guest, opens paused, and exits 0 on 'exit'"() {

@@ -27,9 +27,7 @@ class JvtExtensionSpec extends Specification {
     @Shared Map container
 
     def setupSpec() {
-        System.setProperty('jvt.runs', runs.toString())
-        def runner = new EmbeddedSpecRunner(throwFailure: false)
-        result = runner.run('''
+        result = JvtCli.runSpec(runs, '''
             import dev.jvt.engine.Machine
             import dev.jvt.spock.Jvt
             import spock.lang.*

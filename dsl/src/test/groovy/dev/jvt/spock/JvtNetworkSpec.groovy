@@ -4,7 +4,6 @@ import dev.jvt.dsl.JvtCli
 import groovy.json.JsonSlurper
 import spock.lang.Shared
 import spock.lang.Specification
-import spock.util.EmbeddedSpecRunner
 
 import java.nio.file.Files
 import java.nio.file.Path
@@ -20,8 +19,7 @@ class JvtNetworkSpec extends Specification {
     @Shared Path run
 
     def setupSpec() {
-        System.setProperty('jvt.runs', runs.toString())
-        result = new EmbeddedSpecRunner(throwFailure: false).run('''
+        result = JvtCli.runSpec(runs, '''
             import dev.jvt.engine.Machine
             import dev.jvt.engine.net.Network
             import dev.jvt.spock.Jvt
