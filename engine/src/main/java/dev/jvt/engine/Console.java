@@ -134,6 +134,25 @@ public final class Console {
         return sb.length() == 0 ? "  (" + machine + " printed nothing)\n" : sb.toString();
     }
 
+    /**
+     * Ends the line in progress, if any: its listeners hear it now, and later output starts a new
+     * line. A rewind cuts the guest's output wherever it was (a command's output whose newline never
+     * came); without this, that text would never reach the reports.
+     */
+    public void endLine() {
+        String partial;
+        synchronized (this) {
+            if (lineStart >= text.length()) {
+                return;
+            }
+            partial = clean(text.substring(lineStart));
+            lineStart = text.length();
+        }
+        for (Consumer<String> l : lineListeners) {
+            l.accept(partial);
+        }
+    }
+
     /** Moves the expect cursor to the end of what has arrived: later waits see only newer output. */
     public synchronized void skipToEnd() {
         cursor = text.length();

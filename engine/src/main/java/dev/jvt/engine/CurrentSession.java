@@ -77,7 +77,7 @@ final class CurrentSession {
      * Makes {@code s} current: the previous session is closed, the command channel attached to the
      * new one ({@code fresh}: the guest boots, rather than continuing a saved state).
      */
-    void install(QemuSession s, boolean fresh) {
+    synchronized void install(QemuSession s, boolean fresh) {
         console.clearAbort();
         QemuSession old = session;
         session = s;
@@ -86,14 +86,18 @@ final class CurrentSession {
         }
         channel.attach(s, fresh);
         s.onUnexpectedExit(() -> {
-            if (session == s) {
-                // let the serial reader drain what QEMU wrote last
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            // let the serial reader drain what QEMU wrote last
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            // only while it is still the current one: a machine rewound meanwhile runs a new QEMU
+            // whose console and channel must not hear of the old one's death
+            synchronized (this) {
+                if (session == s) {
+                    died(s.process());
                 }
-                died(s.process());
             }
         });
     }

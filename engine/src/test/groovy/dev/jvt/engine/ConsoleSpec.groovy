@@ -96,4 +96,20 @@ class ConsoleSpec extends Specification {
         then:
         lines == ['partial', 'bold']
     }
+
+    def "a line cut by a rewind reaches the listeners, and later output starts a new line"() {
+        given:
+        def lines = []
+        console.onLine { lines << it }
+        feed('echo typed\r\ntyped')
+
+        when:
+        console.endLine()
+        console.endLine()
+        feed('prompt# ls\r\n')
+
+        then:
+        lines == ['echo typed', 'typed', 'prompt# ls']
+        console.text() == 'echo typed\ntypedprompt# ls\n'
+    }
 }

@@ -28,12 +28,12 @@ final class TranscriptComparison {
             ScenarioRun first = reps.get(0);
             List<Path> machines;
             try (Stream<Path> s = Files.list(first.directory())) {
-                machines = s.filter(p -> Files.isRegularFile(p.resolve("console.log"))).sorted().toList();
+                machines = s.filter(p -> Files.isRegularFile(p.resolve(dev.jvt.engine.MachineFolder.CONSOLE))).sorted().toList();
             }
             for (Path m : machines) {
-                byte[] a = Files.readAllBytes(m.resolve("console.log"));
+                byte[] a = Files.readAllBytes(m.resolve(dev.jvt.engine.MachineFolder.CONSOLE));
                 for (int i = 1; i < reps.size(); i++) {
-                    Path other = reps.get(i).directory().resolve(m.getFileName()).resolve("console.log");
+                    Path other = reps.get(i).directory().resolve(m.getFileName()).resolve(dev.jvt.engine.MachineFolder.CONSOLE);
                     byte[] b = Files.exists(other) ? Files.readAllBytes(other) : new byte[0];
                     int d = Replayer.firstDifference(a, b);
                     if (d >= 0) {

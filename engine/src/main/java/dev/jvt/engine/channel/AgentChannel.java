@@ -121,7 +121,7 @@ public class AgentChannel implements CommandChannel {
     }
 
     private void readLoop(java.nio.channels.ReadableByteChannel ch) {
-        try (InputStream in = new BufferedInputStream(Channels.newInputStream(ch), 65536)) {
+        try (InputStream in = new BufferedInputStream(unseekable(ch), 65536)) {
             while (true) {
                 String header = readLine(in);
                 if (header == null) {
@@ -157,6 +157,34 @@ public class AgentChannel implements CommandChannel {
             pending.values().forEach(p -> p.completeExceptionally(gone));
             pending.clear();
         }
+    }
+
+    /**
+     * {@code ch} as a stream that only reads. {@code Channels.newInputStream} on a FIFO's
+     * FileChannel answers {@code available()} by seeking, which fails ("Illegal seek") as soon as a
+     * buffered read asks it.
+     */
+    static InputStream unseekable(java.nio.channels.ReadableByteChannel ch) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                return ch.read(ByteBuffer.wrap(b, off, len));
+            }
+
+            @Override
+            public void close() throws IOException {
+                ch.close();
+            }
+        };
     }
 
     private static String readLine(InputStream in) throws IOException {

@@ -38,9 +38,9 @@ public final class QemuSession implements AutoCloseable {
     public enum Port {
         /** No command port. */
         NONE,
-        /** {@code cmd.sock}: QEMU connects to a socket jvt listens on (virtio-serial, or the second UART under --record). */
+        /** {@code cmd.sock}: QEMU connects to a socket jvt listens on (the virtio-serial port). */
         SOCKET,
-        /** {@code cmd.in}/{@code cmd.out}: FIFOs (QEMU's pipe chardev), under --deterministic. */
+        /** {@code cmd.in}/{@code cmd.out}: FIFOs (QEMU's pipe chardev), under --deterministic and --record. */
         PIPE
     }
 

@@ -187,7 +187,9 @@ public final class Replayer {
         dev.jvt.engine.SerialPipe fifo = serialPipe ? dev.jvt.engine.SerialPipe.create(work, "serial") : null;
         ServerSocketChannel serialServer = serialPipe ? null : QemuSession.listen(work.resolve("serial.sock"));
         ServerSocketChannel cmdServer = argv.stream().anyMatch(a -> a.contains("cmd.sock")) ? QemuSession.listen(work.resolve("cmd.sock")) : null;
-        Path log = work.resolve("qemu.log");
+        // the command port under --record: a FIFO pair since bundles of this version, a socket before
+        dev.jvt.engine.SerialPipe cmdFifo = argv.stream().anyMatch(a -> a.startsWith("pipe,id=jvt-cmd,")) ? dev.jvt.engine.SerialPipe.create(work, "cmd") : null;
+        Path log = work.resolve(dev.jvt.engine.MachineFolder.QEMU_LOG);
         long t0 = System.nanoTime();
         double recorded = s.path("seconds").asDouble(60);
         // replay runs slower than the recording (~2.5x, QEMU-FACTS.md); a quiet guest prints nothing for
@@ -208,6 +210,9 @@ public final class Replayer {
             SocketChannel cmd = cmdServer == null ? null : accept(cmdServer, p, log);
             if (cmd != null) {
                 QemuSession.drain(cmd, "jvt-replay-drain");
+            }
+            if (cmdFifo != null) {
+                QemuSession.drain(cmdFifo.output(), "jvt-replay-drain");
             }
             java.util.concurrent.BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>();
             QemuSession.readSerial("replay-" + machine, serial, chunks::add);
@@ -307,6 +312,9 @@ public final class Replayer {
             }
             if (cmdServer != null) {
                 cmdServer.close();
+            }
+            if (cmdFifo != null) {
+                cmdFifo.close();
             }
             dev.jvt.engine.WorkFolder.delete(work);
         }
