@@ -40,6 +40,18 @@ public final class MachineExtensions {
         return self.waitForConsole(pattern, seconds(timeoutSeconds));
     }
 
+    public static void waitForUnit(Machine self, String unit, Number timeoutSeconds) {
+        self.waitForUnit(unit, seconds(timeoutSeconds));
+    }
+
+    public static void waitForOpenPort(Machine self, int port, Number timeoutSeconds) {
+        self.waitForOpenPort(port, seconds(timeoutSeconds));
+    }
+
+    public static void waitForClosedPort(Machine self, int port, Number timeoutSeconds) {
+        self.waitForClosedPort(port, seconds(timeoutSeconds));
+    }
+
     /** Seconds (fractions allowed) as a Duration. */
     public static Duration seconds(Number n) {
         if (n == null) {

@@ -110,6 +110,18 @@ public final class MachineSpec {
         disk(options, null);
     }
 
+    /** Boots an image jvt builds: {@code image debian('bookworm') { packages 'nginx' }}, or a variable holding one. */
+    public void image(Object recipe) {
+        if (!(recipe instanceof dev.jvt.engine.image.ImageRecipe r)) {
+            throw new DslException("image takes what debian('…') { … } returns, not " + (recipe == null ? "null" : "'" + recipe + "'"));
+        }
+        try {
+            config.image(r);
+        } catch (RuntimeException e) {
+            throw new DslException(e.getMessage());
+        }
+    }
+
     public void cdrom(Object path) {
         config.cdrom(path(path));
     }
@@ -229,6 +241,9 @@ public final class MachineSpec {
     }
 
     void finish() {
+        if (config.image() != null && config.forwards().stream().noneMatch(f -> f.guest() == 22 && f.protocol().equals("tcp"))) {
+            config.forward(new MachineConfig.Forward(0, 22, "tcp"));  // for machine.ssh()
+        }
         try {
             config.validate();
         } catch (JvtException e) {

@@ -36,6 +36,12 @@ public final class JvtDsl {
         return network(Map.of(), name);
     }
 
+    /** An image jvt builds and caches, for {@code image} in a machine block (see the scenario keyword). */
+    public static dev.jvt.engine.image.ImageRecipe debian(String suite,
+                                                          @DelegatesTo(value = dev.jvt.dsl.DebianSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
+        return dev.jvt.dsl.DebianSpec.declare(suite, null, body);
+    }
+
     /** A machine with every setting at its default (the built-in guest, 256M, 1 CPU). */
     public static Machine machine(String name) {
         return machine(name, null);

@@ -89,7 +89,8 @@ final class GuestCommands {
         return Action.of(machine, verb).with("command", cmd);
     }
 
-    private CommandChannel.Result run(String cmd, Duration timeout) {
+    /** Runs {@code cmd} without a step of its own (for verbs built on commands), the errors as for every command. */
+    CommandChannel.Result run(String cmd, Duration timeout) {
         if (!started.getAsBoolean() && !(channel instanceof NoChannel)) {
             throw JvtException.testFailure(machine + ": is not started");
         }

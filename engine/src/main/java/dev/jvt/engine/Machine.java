@@ -9,6 +9,8 @@ import dev.jvt.engine.events.Events;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.QemuSession;
 import dev.jvt.engine.qemu.Qmp;
+import dev.jvt.engine.ssh.SshKeys;
+import dev.jvt.engine.ssh.SshSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,8 @@ public final class Machine implements AutoCloseable {
     private final MachineFolder folder;
     private final MachineQemu qemu;
     private final GuestCommands commands;
+    private final SystemVerbs system;
+    private final List<SshSession> sshSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicInteger monitorOutputs = new AtomicInteger();
     private final CurrentSession current;
     private volatile boolean booted;
@@ -55,10 +59,11 @@ public final class Machine implements AutoCloseable {
         this.folder = new MachineFolder(config.name(), env.directory());
         this.console = new Console(config.name());
         this.qemu = new MachineQemu(config, env, folder);
-        this.channel = !config.builtinGuest() ? new NoChannel(config.name())
+        this.channel = !config.hasAgent() ? new NoChannel(config.name())
                 : qemu.recording() ? new UartAgentChannel(config.name()) : new AgentChannel(config.name());
         this.current = new CurrentSession(config.name(), folder, console, channel, qemu);
         this.commands = new GuestCommands(config.name(), events, channel, () -> current.get() != null, this::consoleTail, current::explain);
+        this.system = new SystemVerbs(config.name(), events, commands);
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
@@ -150,6 +155,16 @@ public final class Machine implements AutoCloseable {
             } catch (java.util.concurrent.TimeoutException e) {
                 throw JvtException.testFailure(config.name() + ": timed out after " + Timeouts.human(timeout)
                         + " waiting for " + channel.describe() + " to answer (boot did not finish)" + consoleTail());
+            }
+            if (config.image() != null) {
+                // the agent starts early; a systemd guest has booted when systemd says so ("running", or
+                // "degraded" when a unit failed: then the test's waitForUnit says which)
+                CommandChannel.Result r = channel.run("systemctl is-system-running --wait", Retry.remaining(t0, timeout));
+                String state = r.stdout().strip();
+                if (!state.equals("running") && !state.equals("degraded")) {
+                    throw JvtException.testFailure(config.name() + ": systemd did not finish booting: " + state + r.stderr().strip()
+                            + consoleTail());
+                }
             }
             booted = true;
         });
@@ -270,6 +285,91 @@ public final class Machine implements AutoCloseable {
     /** Retries {@code cmd} until it exits with non-zero; returns its stdout. */
     public String waitUntilFails(String cmd, Duration timeout) {
         return commands.waitUntil("wait until fails", cmd, timeout, false);
+    }
+
+    // ---------------------------------------------------------------- real systems (SPEC §6)
+
+    public void waitForUnit(String unit) {
+        waitForUnit(unit, Timeouts.WAIT_UNTIL);
+    }
+
+    /** Waits until systemd unit {@code unit} is active; fails at once when it failed or nothing will start it. */
+    public void waitForUnit(String unit, Duration timeout) {
+        system.waitForUnit(unit, timeout);
+    }
+
+    /** {@code systemctl ARGS} in the guest: its output, whatever its exit status. */
+    public String systemctl(String args) {
+        return system.systemctl(args, Timeouts.COMMAND);
+    }
+
+    /** The journal of {@code unit} since boot, as text. */
+    public String journal(String unit) {
+        return system.journal(unit, Timeouts.COMMAND);
+    }
+
+    /** The whole journal since boot, as text. */
+    public String journal() {
+        return system.journal(null, Timeouts.COMMAND);
+    }
+
+    public void waitForOpenPort(int port) {
+        waitForOpenPort(port, Timeouts.WAIT_UNTIL);
+    }
+
+    /** Waits until something listens on TCP {@code port}, checked inside the guest. */
+    public void waitForOpenPort(int port, Duration timeout) {
+        system.waitForPort(port, true, timeout);
+    }
+
+    public void waitForClosedPort(int port) {
+        waitForClosedPort(port, Timeouts.WAIT_UNTIL);
+    }
+
+    /** Waits until nothing listens on TCP {@code port}, checked inside the guest. */
+    public void waitForClosedPort(int port, Duration timeout) {
+        system.waitForPort(port, false, timeout);
+    }
+
+    /** Copies a host file into the guest over the command channel, checked by SHA-256. */
+    public void copyToGuest(Object hostPath, String guestPath) {
+        system.copyToGuest(hostPath instanceof Path p ? p : Path.of(String.valueOf(hostPath)), guestPath, Timeouts.COMMAND);
+    }
+
+    /** Copies a guest file to the host over the command channel, checked by SHA-256. */
+    public void copyFromGuest(String guestPath, Object hostPath) {
+        system.copyFromGuest(guestPath, hostPath instanceof Path p ? p : Path.of(String.valueOf(hostPath)), Timeouts.COMMAND);
+    }
+
+    /**
+     * An SSH session (JSch) through the forward of guest port 22: {@code user} (root), and
+     * {@code password} or {@code key} (a private key file). Images jvt builds let root in with jvt's
+     * key (or the password root) and their host key is pinned. A rewind drops the connection; the
+     * session logs in again on its next use.
+     */
+    public SshSession ssh(Map<String, ?> options) {
+        for (String k : options.keySet()) {
+            if (!List.of("user", "password", "key").contains(k)) {
+                throw JvtException.badInput(config.name() + ": ssh: unknown option '" + k + "' (known: user, password, key)");
+            }
+        }
+        String user = options.get("user") == null ? "root" : String.valueOf(options.get("user"));
+        Object password = options.get("password");
+        Object key = options.get("key");
+        boolean built = config.image() != null;
+        Path keyPath = key != null ? Path.of(String.valueOf(key)) : built && password == null ? SshKeys.privateKey() : null;
+        String pass = password != null ? String.valueOf(password) : built && user.equals("root") ? "root" : null;
+        String pinned = built ? qemu.image().sshHostKey() : null;
+        SshSession.Login login = new SshSession.Login(user, pass, keyPath, pinned);
+        int port = hostPort(22);
+        SshSession s = events.step(Action.of(config.name(), "ssh").with("user", user).with("port", port),
+                () -> SshSession.open(config.name(), port, login, events, Timeouts.BOOT));
+        sshSessions.add(s);
+        return s;
+    }
+
+    public SshSession ssh() {
+        return ssh(Map.of());
     }
 
     // ---------------------------------------------------------------- console
@@ -463,6 +563,8 @@ public final class Machine implements AutoCloseable {
         Snapshots.checkName(name, "rewind");
         events.step(Action.of(config.name(), "rewind").with("name", name).titled("rewind to '" + name + "'"), () -> {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "rewind");
+            console.endLine();  // the rewind cuts the guest's output wherever it is
+            sshSessions.forEach(SshSession::disconnect);  // the guest's side of their TCP connections is gone
             if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
                 Snapshots.load(config.name(), current.get().qmp(), name);
                 channel.resync();
@@ -524,6 +626,7 @@ public final class Machine implements AutoCloseable {
                 qemu.finishRecording(s.process(), s, console::bytes, Duration.ofSeconds(20));
             }
         } finally {
+            sshSessions.forEach(SshSession::close);
             current.close();
             booted = false;
         }

@@ -1,6 +1,7 @@
 package dev.jvt.engine;
 
 import dev.jvt.engine.guest.GuestAdditions;
+import dev.jvt.engine.image.ImageRecipe;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,6 +49,7 @@ public final class MachineConfig {
     private final List<Pattern> failOn = new ArrayList<>();
     private final List<String> qemuArgs = new ArrayList<>();
     private final GuestAdditions guest = new GuestAdditions();
+    private ImageRecipe image;
 
     public MachineConfig(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -182,9 +184,25 @@ public final class MachineConfig {
         return "kernel";
     }
 
-    /** Whether this machine boots the built-in guest (no kernel of its own, not booting a disk or CD). */
+    /** Whether this machine boots the built-in guest (no kernel or image of its own, not booting a disk or CD). */
     public boolean builtinGuest() {
-        return kernel == null && initrd == null && boot().equals("kernel");
+        return kernel == null && initrd == null && image == null && boot().equals("kernel");
+    }
+
+    /** Boots an image jvt builds from {@code recipe} (its kernel and initrd, its disk behind an overlay). */
+    public MachineConfig image(ImageRecipe recipe) {
+        this.image = recipe;
+        return this;
+    }
+
+    /** The recipe of the image this machine boots, or null. */
+    public ImageRecipe image() {
+        return image;
+    }
+
+    /** Whether the jvt agent answers on the virtio-serial port jvt.cmd: the built-in guest and images jvt builds. */
+    public boolean hasAgent() {
+        return builtinGuest() || image != null;
     }
 
     public MachineConfig disk(Disk d) {
@@ -289,6 +307,9 @@ public final class MachineConfig {
             if (c != null && !java.nio.file.Files.isReadable(c)) {
                 throw JvtException.badInput("machine '" + name + "': CD-ROM image not found: " + c.toAbsolutePath());
             }
+        }
+        if (image != null && (kernel != null || initrd != null || boot != null)) {
+            throw JvtException.badInput("machine '" + name + "': image boots its own kernel; drop kernel, initrd and boot");
         }
         if (initrd != null && kernel == null) {
             throw JvtException.badInput("machine '" + name + "': initrd without kernel");

@@ -3,7 +3,10 @@ package dev.jvt.engine;
 import dev.jvt.engine.guest.BuiltinGuest;
 import dev.jvt.engine.guest.GuestKit;
 import dev.jvt.engine.host.KvmProbe;
+import dev.jvt.engine.events.Action;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.image.ImageCache;
+import dev.jvt.engine.image.ImageRecipe;
 import dev.jvt.engine.net.MachineNetworking;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.QemuSession;
@@ -28,6 +31,7 @@ import java.util.regex.Pattern;
  * {@link QemuSession} with it. Disks and host ports are made once and kept across restarts.
  */
 final class MachineQemu {
+    private static final org.slf4j.Logger IMAGE_LOG = org.slf4j.LoggerFactory.getLogger(ImageCache.class);
     private static final Pattern NETDEV_ID = Pattern.compile("(?:^|,)id=([^,]+)");
 
     private final MachineConfig config;
@@ -38,6 +42,7 @@ final class MachineQemu {
     private volatile String accel;
     private volatile Storage storage;
     private volatile Recorder recorder;
+    private volatile ImageCache.BuiltImage builtImage;
 
     MachineQemu(MachineConfig config, MachineEnvironment env, MachineFolder folder) {
         this.config = config;
@@ -90,8 +95,7 @@ final class MachineQemu {
             throw JvtException.infrastructure(config.name() + ": cannot start: " + e.getMessage(), e);
         }
         boolean pipes = mode() != QemuCommandLine.Mode.NORMAL;
-        QemuSession.Port port = !config.builtinGuest() ? QemuSession.Port.NONE
-                : pipes && !recording() ? QemuSession.Port.PIPE : QemuSession.Port.SOCKET;
+        QemuSession.Port port = !config.hasAgent() ? QemuSession.Port.NONE : pipes ? QemuSession.Port.PIPE : QemuSession.Port.SOCKET;
         QemuSession s = QemuSession.start(config.name(), cmd, sockets, folder.file(MachineFolder.QEMU_LOG), folder.file(MachineFolder.COMMAND_LINE),
                 new QemuSession.Wiring(recording(), pipes, port), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
         if (recording()) {
@@ -119,20 +123,26 @@ final class MachineQemu {
             }
             a = "tcg";
         } else if (a.equals("auto")) {
-            Path probeKernel = config.builtinGuest() ? Prerequisites.guestKit().kernel() : config.kernel();
+            Path probeKernel = config.builtinGuest() ? Prerequisites.guestKit().kernel() : config.image() != null ? image().kernel() : config.kernel();
             a = KvmProbe.probe(qemu, probeKernel).works() ? "kvm" : "tcg";
         }
         accel = a;
         Path kernel = config.kernel();
         Path initrd = config.initrd();
         String append = config.append();
-        MachineNetworking.Plan net = networking.plan(env.networks(), config.builtinGuest());
+        MachineNetworking.Plan net = networking.plan(env.networks(), config.hasAgent());
+        String jvtParams = "jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1" : "") + " "
+                + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ");
         if (config.builtinGuest()) {
             GuestKit kit = Prerequisites.guestKit();
             kernel = kit.kernel();
             initrd = BuiltinGuest.image(kit, config.guest());
-            append = "console=ttyS0 panic=-1 jvt.hostname=" + config.name() + (recording() ? " jvt.cmd=ttyS1" : "") + " "
-                    + (net.kernelParams().isEmpty() ? "" : net.kernelParams() + " ") + append;
+            append = "console=ttyS0 panic=-1 " + jvtParams + append;
+        } else if (config.image() != null) {
+            ImageCache.BuiltImage img = image();
+            kernel = img.kernel();
+            initrd = img.initrd();
+            append = "root=/dev/vda rw console=ttyS0 panic=-1 " + jvtParams + append;
         }
         List<String> args = new ArrayList<>(storage().args());
         args.addAll(recording() ? recordedNics(net.qemuArgs()) : net.qemuArgs());
@@ -174,6 +184,20 @@ final class MachineQemu {
         return args;
     }
 
+    /** The machine's built image (built now, once, if the cache lacks it), its progress logged and shown as a step. */
+    ImageCache.BuiltImage image() {
+        if (builtImage == null) {
+            synchronized (this) {
+                if (builtImage == null) {
+                    ImageRecipe recipe = config.image();
+                    builtImage = env.events().step(Action.of(config.name(), "image").with("image", recipe.name()).titled("image " + recipe.name()),
+                            () -> ImageCache.ensure(recipe, line -> IMAGE_LOG.info("image {}: {}", recipe.name(), line)));
+                }
+            }
+        }
+        return builtImage;
+    }
+
     private Recorder recorder() {
         if (recorder == null) {
             synchronized (this) {
@@ -196,7 +220,7 @@ final class MachineQemu {
             synchronized (this) {
                 if (storage == null) {
                     try {
-                        storage = Storage.prepare(config, work(), recording());
+                        storage = Storage.prepare(config, work(), recording(), config.image() == null ? null : image().disk());
                     } catch (IOException e) {
                         throw JvtException.infrastructure(config.name() + ": cannot prepare disks: " + e.getMessage(), e);
                     }

@@ -61,9 +61,13 @@ public final class QemuCommandLine {
         } else if (record) {
             a.addAll(List.of("-icount", "shift=auto,rr=record,rrfile=" + r.replayLog()));
         }
-        if (c.builtinGuest() && record) {
-            a.addAll(List.of("-chardev", "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock"), "-serial", "chardev:jvt-cmd"));
-        } else if (c.builtinGuest()) {
+        if (c.hasAgent() && record) {
+            // FIFOs, as for the console: the UART writes a byte per write(), and on a socket a few
+            // hundred unread bytes (one skb each) fill the buffer; the write then fails, QEMU retries
+            // it when the host says the socket is writable, and that moment is not in the log (a
+            // replay then says "Missing character write event")
+            a.addAll(List.of("-chardev", "pipe,id=jvt-cmd,path=" + s.resolve("cmd"), "-serial", "chardev:jvt-cmd"));
+        } else if (c.hasAgent()) {
             // ioeventfd hands guest kicks to the host's main loop, whose timing icount cannot order
             a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser" + (r.mode() == Mode.DETERMINISTIC ? ",ioeventfd=off" : ""),
                     "-chardev", r.mode() == Mode.NORMAL ? "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock") : "pipe,id=jvt-cmd,path=" + s.resolve("cmd"),

@@ -20,10 +20,11 @@ import java.util.concurrent.TimeUnit;
  */
 record Storage(List<String> args) {
 
-    static Storage prepare(MachineConfig config, Path work, boolean record) throws IOException {
+    /** @param image a built image's disk (qcow2), the machine's first disk behind an overlay; or null */
+    static Storage prepare(MachineConfig config, Path work, boolean record, Path image) throws IOException {
         List<String> a = new ArrayList<>();
         if (record) {
-            if (!config.disks().isEmpty() || !config.cdroms().isEmpty()) {
+            if (!config.disks().isEmpty() || !config.cdroms().isEmpty() || image != null) {
                 throw JvtException.badInput("machine '" + config.name() + "': --record does not support disks or CD-ROMs yet");
             }
             return new Storage(List.of());
@@ -33,8 +34,14 @@ record Storage(List<String> args) {
         a.addAll(List.of("-drive", "if=none,id=jvt-state,format=qcow2,file=" + state));
 
         boolean bootDisk = config.boot().equals("disk");
+        List<MachineConfig.Disk> disks = new ArrayList<>();
+        if (image != null) {
+            // the root file system, /dev/vda: never written, each machine writes its own overlay
+            disks.add(new MachineConfig.Disk(image, "qcow2", true, null));
+        }
+        disks.addAll(config.disks());
         int i = 0;
-        for (MachineConfig.Disk d : config.disks()) {
+        for (MachineConfig.Disk d : disks) {
             String id = "disk" + i;
             String file;
             String format;

@@ -16,7 +16,7 @@ import java.util.Set;
  * there. Everything else is left to the spec's own meta class.
  */
 final class SpecMetaClass extends DelegatingMetaClass {
-    private static final Set<String> DECLARATIONS = Set.of("machine", "network");
+    private static final Set<String> DECLARATIONS = Set.of("machine", "network", "debian");
 
     private SpecMetaClass(MetaClass delegate) {
         super(delegate);
