@@ -111,7 +111,8 @@ public final class MachineSpec {
     }
 
     /** Boots an image jvt builds: {@code image debian('bookworm') { packages 'nginx' }}, or a variable holding one. */
-    public void image(Object recipe) {
+    public void image(Object image) {
+        Object recipe = image instanceof ImageHandle h ? h.recipe() : image;
         if (!(recipe instanceof dev.jvt.engine.image.ImageRecipe r)) {
             throw new DslException("image takes what debian('…') { … } returns, not " + (recipe == null ? "null" : "'" + recipe + "'"));
         }

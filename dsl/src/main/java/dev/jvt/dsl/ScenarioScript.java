@@ -36,13 +36,12 @@ public abstract class ScenarioScript extends Script {
      * content of the recipe: {@code def web = debian('bookworm') { packages 'nginx' }}, then
      * {@code image web} in a machine block. Works at the top level and inside a scenario.
      */
-    public dev.jvt.engine.image.ImageRecipe debian(String suite,
-                                                   @DelegatesTo(value = DebianSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
+    public ImageHandle debian(String suite, @DelegatesTo(value = DebianSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
         Path file = (Path) getBinding().getVariable(FILE);
-        return DebianSpec.declare(suite, file == null || file.toAbsolutePath().getParent() == null ? null : file.toAbsolutePath().getParent(), body);
+        return new ImageHandle(DebianSpec.declare(suite, file == null || file.toAbsolutePath().getParent() == null ? null : file.toAbsolutePath().getParent(), body));
     }
 
-    public dev.jvt.engine.image.ImageRecipe debian(String suite) {
+    public ImageHandle debian(String suite) {
         return debian(suite, null);
     }
 

@@ -14,12 +14,29 @@ import java.util.Set;
 public class TestContext extends GroovyObjectSupport {
     static final Set<String> RESERVED = Set.of("machines", "networks", "scenario", "test", "setup", "teardown");
 
+    private static final ThreadLocal<TestContext> CURRENT = new ThreadLocal<>();
     private final Map<String, Machine> machines;
     private final Map<String, Object> networks;
 
     public TestContext(Map<String, Machine> machines, Map<String, Object> networks) {
         this.machines = machines;
         this.networks = networks;
+    }
+
+    /** The context whose block runs on this thread, or null. */
+    public static TestContext current() {
+        return CURRENT.get();
+    }
+
+    /** Runs {@code body} with this as the {@link #current()} context. */
+    public void runAsCurrent(Runnable body) {
+        TestContext before = CURRENT.get();
+        CURRENT.set(this);
+        try {
+            body.run();
+        } finally {
+            CURRENT.set(before);
+        }
     }
 
     public Map<String, Machine> getMachines() {

@@ -42,6 +42,10 @@ public final class JvtDsl {
         return dev.jvt.dsl.DebianSpec.declare(suite, null, body);
     }
 
+    public static dev.jvt.engine.image.ImageRecipe debian(String suite) {
+        return debian(suite, null);
+    }
+
     /** A machine with every setting at its default (the built-in guest, 256M, 1 CPU). */
     public static Machine machine(String name) {
         return machine(name, null);

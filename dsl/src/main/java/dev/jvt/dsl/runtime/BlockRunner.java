@@ -21,11 +21,13 @@ public final class BlockRunner {
     /** Runs {@code blocks} in order; returns the failure (with {@code file:line}), or null. */
     public static Throwable run(List<Closure<?>> blocks, TestContext ctx, ScenarioDefinition def) {
         try {
-            for (Closure<?> body : blocks) {
-                Closure<?> c = body.rehydrate(ctx, body.getOwner(), body.getThisObject());
-                c.setResolveStrategy(Closure.DELEGATE_FIRST);
-                c.call();
-            }
+            ctx.runAsCurrent(() -> {
+                for (Closure<?> body : blocks) {
+                    Closure<?> c = body.rehydrate(ctx, body.getOwner(), body.getThisObject());
+                    c.setResolveStrategy(Closure.DELEGATE_FIRST);
+                    c.call();
+                }
+            });
             return null;
         } catch (JvtException e) {
             return e;

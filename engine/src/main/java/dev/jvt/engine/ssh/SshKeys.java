@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * jvt's own SSH key ({@code ~/.cache/jvt/ssh/id_ed25519}, made on first use): images jvt builds
+ * jvt's own SSH key ({@code ~/.cache/jvt/ssh/id_ecdsa}, ECDSA P-256: JSch writes no ed25519 private key, made on first use): images jvt builds
  * let root log in with it, so {@code machine.ssh()} needs no password.
  */
 public final class SshKeys {
@@ -23,20 +23,20 @@ public final class SshKeys {
 
     public static synchronized Path privateKey() {
         Path dir = Host.cacheDir().resolve("ssh");
-        Path key = dir.resolve("id_ed25519");
-        if (Files.isRegularFile(key) && Files.isRegularFile(dir.resolve("id_ed25519.pub"))) {
+        Path key = dir.resolve("id_ecdsa");
+        if (Files.isRegularFile(key) && Files.isRegularFile(dir.resolve("id_ecdsa.pub"))) {
             return key;
         }
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            KeyPair kp = KeyPair.genKeyPair(new JSch(), KeyPair.ED25519);
-            Path tmp = dir.resolve("id_ed25519.tmp");
+            KeyPair kp = KeyPair.genKeyPair(new JSch(), KeyPair.ECDSA, 256);
+            Path tmp = dir.resolve("id_ecdsa.tmp");
             kp.writePrivateKey(tmp.toString());
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
             ByteArrayOutputStream pub = new ByteArrayOutputStream();
             kp.writePublicKey(pub, "jvt");
-            Files.write(dir.resolve("id_ed25519.pub"), pub.toByteArray());
+            Files.write(dir.resolve("id_ecdsa.pub"), pub.toByteArray());
             Files.move(tmp, key, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             kp.dispose();
             return key;
@@ -45,10 +45,10 @@ public final class SshKeys {
         }
     }
 
-    /** "ssh-ed25519 AAAA… jvt", for authorized_keys. */
+    /** "ecdsa-sha2-nistp256 AAAA… jvt", for authorized_keys. */
     public static String publicKey() {
         try {
-            return Files.readString(privateKey().resolveSibling("id_ed25519.pub"), StandardCharsets.US_ASCII).strip();
+            return Files.readString(privateKey().resolveSibling("id_ecdsa.pub"), StandardCharsets.US_ASCII).strip();
         } catch (IOException e) {
             throw JvtException.infrastructure("cannot read jvt's SSH public key: " + e.getMessage(), e);
         }
