@@ -44,7 +44,15 @@ scenario('nginx on Debian') {
         assert ssh.exec('systemctl is-active nginx').output.trim() == 'active'
         assert ssh.exec('echo to-stderr >&2; exit 3').status == 3
         assert ssh.exec('echo to-stderr >&2; exit 3').stderr == 'to-stderr\n'
+        def local = ssh.forward(80)                  // a local port forward through the SSH session
+        assert new URL("http://127.0.0.1:${local}/").text == 'hello from nginx\n'
     }
+
+    test('a command left running in the background does not hold up the channel') {
+        web.succeed 'sleep 300 >/dev/null 2>&1 &'
+        assert web.succeed('pgrep -x sleep') != ''
+    }
+
 
     test('files go both ways, over the agent and over SFTP') {
         def dir = java.nio.file.Files.createTempDirectory('jvt-files')
@@ -69,5 +77,10 @@ scenario('nginx on Debian') {
     test('because every test starts from the snapshot') {
         assert web.systemctl('is-active nginx') == 'active\n'
         assert web.ssh().exec('cat /var/www/html/index.html').output == 'hello from nginx\n'
+    }
+
+    test('the guest clock follows the host after a rewind, not the snapshot') {
+        long guest = web.succeed('date +%s').trim() as long
+        assert Math.abs(guest - System.currentTimeMillis().intdiv(1000)) <= 2
     }
 }

@@ -123,6 +123,31 @@ public final class MachineSpec {
         }
     }
 
+    /** How commands reach the guest: channel 'agent' | 'qga' | 'ssh' | 'console' (with user:, password: for console and ssh). */
+    public void channel(Map<String, ?> options, String kind) {
+        checkOptions("channel", options, Set.of("user", "password"));
+        try {
+            config.channel(kind);
+        } catch (RuntimeException e) {
+            throw new DslException(e.getMessage());
+        }
+        if (!options.isEmpty()) {
+            login(options);
+        }
+    }
+
+    public void channel(String kind) {
+        channel(Map.of(), kind);
+    }
+
+    /** Who the console and SSH channels log in as: login user: 'root', password: 'root'. */
+    public void login(Map<String, ?> options) {
+        checkOptions("login", options, Set.of("user", "password"));
+        Object user = options.get("user");
+        Object password = options.get("password");
+        config.login(user == null ? "root" : user.toString(), password == null ? null : password.toString());
+    }
+
     public void cdrom(Object path) {
         config.cdrom(path(path));
     }
@@ -180,6 +205,15 @@ public final class MachineSpec {
 
     public void balloon(boolean on) {
         config.balloon(on);
+    }
+
+    /** How long the boot may take, in seconds (default 180): bootTimeout 600 for a slow image. */
+    public void bootTimeout(Number seconds) {
+        try {
+            config.bootTimeout(MachineExtensions.seconds(seconds));
+        } catch (RuntimeException e) {
+            throw new DslException(e.getMessage());
+        }
     }
 
     /** A regex (~/.../) or literal text that must appear on the console during boot, in order. */
@@ -242,7 +276,8 @@ public final class MachineSpec {
     }
 
     void finish() {
-        if (config.image() != null && config.forwards().stream().noneMatch(f -> f.guest() == 22 && f.protocol().equals("tcp"))) {
+        if ((config.image() != null || config.channel().equals("ssh"))
+                && config.forwards().stream().noneMatch(f -> f.guest() == 22 && f.protocol().equals("tcp"))) {
             config.forward(new MachineConfig.Forward(0, 22, "tcp"));  // for machine.ssh()
         }
         try {

@@ -2,7 +2,10 @@ package dev.jvt.engine;
 
 import dev.jvt.engine.channel.AgentChannel;
 import dev.jvt.engine.channel.CommandChannel;
+import dev.jvt.engine.channel.ConsoleChannel;
 import dev.jvt.engine.channel.NoChannel;
+import dev.jvt.engine.channel.QgaChannel;
+import dev.jvt.engine.channel.SshChannel;
 import dev.jvt.engine.channel.UartAgentChannel;
 import dev.jvt.engine.events.Action;
 import dev.jvt.engine.events.Events;
@@ -59,11 +62,16 @@ public final class Machine implements AutoCloseable {
         this.folder = new MachineFolder(config.name(), env.directory());
         this.console = new Console(config.name());
         this.qemu = new MachineQemu(config, env, folder);
-        this.channel = !config.hasAgent() ? new NoChannel(config.name())
-                : qemu.recording() ? new UartAgentChannel(config.name()) : new AgentChannel(config.name());
+        this.channel = switch (config.channel()) {
+            case "agent" -> qemu.recording() ? new UartAgentChannel(config.name()) : new AgentChannel(config.name());
+            case "qga" -> new QgaChannel(config.name());
+            case "console" -> new ConsoleChannel(config.name(), console, config.loginUser(), config.loginPassword());
+            case "ssh" -> new SshChannel(config.name(), timeout -> SshSession.open(config.name(), hostPort(22), sshLogin(Map.of()), events, timeout));
+            default -> new NoChannel(config.name());
+        };
         this.current = new CurrentSession(config.name(), folder, console, channel, qemu);
         this.commands = new GuestCommands(config.name(), events, channel, () -> current.get() != null, this::consoleTail, current::explain);
-        this.system = new SystemVerbs(config.name(), events, commands);
+        this.system = new SystemVerbs(config.name(), events, commands, this::consoleTail);
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
@@ -152,6 +160,11 @@ public final class Machine implements AutoCloseable {
             }
             try {
                 channel.awaitReady(Retry.remaining(t0, timeout));
+            } catch (GuestFailureException e) {
+                throw e;
+            } catch (JvtException e) {
+                // a refused login, an agent that answered nonsense: what the console showed tells why
+                throw e.getMessage().contains("\nlast console lines of ") ? e : new JvtException(e.kind(), e.getMessage() + consoleTail(), e);
             } catch (java.util.concurrent.TimeoutException e) {
                 throw JvtException.testFailure(config.name() + ": timed out after " + Timeouts.human(timeout)
                         + " waiting for " + channel.describe() + " to answer (boot did not finish)" + consoleTail());
@@ -170,8 +183,9 @@ public final class Machine implements AutoCloseable {
         });
     }
 
+    /** Waits for the boot with the machine's {@code bootTimeout} (default {@link Timeouts#BOOT}). */
     public void waitBooted() {
-        waitBooted(Timeouts.BOOT);
+        waitBooted(config.bootTimeout());
     }
 
     /** Boots the machine (again, after shutdown or crash) and waits until it is up; nothing when it is up. */
@@ -353,19 +367,30 @@ public final class Machine implements AutoCloseable {
                 throw JvtException.badInput(config.name() + ": ssh: unknown option '" + k + "' (known: user, password, key)");
             }
         }
-        String user = options.get("user") == null ? "root" : String.valueOf(options.get("user"));
-        Object password = options.get("password");
+        SshSession.Login login = sshLogin(options);
+        int port = hostPort(22);
+        SshSession s = events.step(Action.of(config.name(), "ssh").with("user", login.user()).with("port", port), () -> {
+            try {
+                return SshSession.open(config.name(), port, login, events, Timeouts.BOOT);
+            } catch (JvtException e) {
+                throw new JvtException(e.kind(), e.getMessage() + consoleTail(), e);
+            }
+        });
+        sshSessions.add(s);
+        return s;
+    }
+
+    /** The options of {@link #ssh(Map)}, else the machine's login, else (images jvt builds) root with jvt's key or password. */
+    private SshSession.Login sshLogin(Map<String, ?> options) {
+        Object u = options.get("user");
+        String user = u != null ? String.valueOf(u) : config.loginUser();
+        Object password = options.get("password") != null ? options.get("password") : config.loginPassword();
         Object key = options.get("key");
         boolean built = config.image() != null;
         Path keyPath = key != null ? Path.of(String.valueOf(key)) : built && password == null ? SshKeys.privateKey() : null;
         String pass = password != null ? String.valueOf(password) : built && user.equals("root") ? "root" : null;
         String pinned = built ? qemu.image().sshHostKey() : null;
-        SshSession.Login login = new SshSession.Login(user, pass, keyPath, pinned);
-        int port = hostPort(22);
-        SshSession s = events.step(Action.of(config.name(), "ssh").with("user", user).with("port", port),
-                () -> SshSession.open(config.name(), port, login, events, Timeouts.BOOT));
-        sshSessions.add(s);
-        return s;
+        return new SshSession.Login(user, pass, keyPath, pinned);
     }
 
     public SshSession ssh() {
@@ -574,6 +599,12 @@ public final class Machine implements AutoCloseable {
             }
             booted = true;
             console.skipToEnd();
+            if (config.image() != null) {
+                // the guest's clock went back to the snapshot's moment: set it to now (systemd guests
+                // log and time out by it); the built-in guest is left alone, its tests time nothing
+                long now = System.currentTimeMillis();
+                commands.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null", now / 1000, now % 1000), Timeouts.COMMAND);
+            }
         });
     }
 

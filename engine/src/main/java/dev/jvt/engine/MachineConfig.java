@@ -50,6 +50,10 @@ public final class MachineConfig {
     private final List<String> qemuArgs = new ArrayList<>();
     private final GuestAdditions guest = new GuestAdditions();
     private ImageRecipe image;
+    private String channel;
+    private java.time.Duration bootTimeout;
+    private String loginUser = "root";
+    private String loginPassword;
 
     public MachineConfig(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
@@ -200,6 +204,49 @@ public final class MachineConfig {
         return image;
     }
 
+    /** How commands reach the guest: agent, qga, ssh or console. */
+    public MachineConfig channel(String c) {
+        if (!List.of("agent", "qga", "ssh", "console").contains(c)) {
+            throw JvtException.badInput("machine '" + name + "': channel '" + c + "' is not one of agent, qga, ssh, console");
+        }
+        this.channel = c;
+        return this;
+    }
+
+    /** The command channel: as set, else 'agent' for the built-in guest and images jvt builds, else none. */
+    public String channel() {
+        return channel != null ? channel : hasAgent() ? "agent" : "none";
+    }
+
+    /** How long a boot may take, up to every expectConsole pattern and the channel's answer. */
+    public MachineConfig bootTimeout(java.time.Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            throw JvtException.badInput("machine '" + name + "': bootTimeout must be positive");
+        }
+        this.bootTimeout = d;
+        return this;
+    }
+
+    /** The boot timeout: as set (scaled like every default), else {@link Timeouts#BOOT}. */
+    public java.time.Duration bootTimeout() {
+        return bootTimeout != null ? Timeouts.scaled(bootTimeout) : Timeouts.BOOT;
+    }
+
+    /** Who the console (and SSH) channel logs in as. */
+    public MachineConfig login(String user, String password) {
+        this.loginUser = user;
+        this.loginPassword = password;
+        return this;
+    }
+
+    public String loginUser() {
+        return loginUser;
+    }
+
+    public String loginPassword() {
+        return loginPassword;
+    }
+
     /** Whether the jvt agent answers on the virtio-serial port jvt.cmd: the built-in guest and images jvt builds. */
     public boolean hasAgent() {
         return builtinGuest() || image != null;
@@ -310,6 +357,10 @@ public final class MachineConfig {
         }
         if (image != null && (kernel != null || initrd != null || boot != null)) {
             throw JvtException.badInput("machine '" + name + "': image boots its own kernel; drop kernel, initrd and boot");
+        }
+        if ("agent".equals(channel) && !hasAgent()) {
+            throw JvtException.badInput("machine '" + name + "': channel 'agent' needs the built-in guest or an image jvt builds; "
+                    + "for your own image use channel 'qga', 'ssh' or 'console'");
         }
         if (initrd != null && kernel == null) {
             throw JvtException.badInput("machine '" + name + "': initrd without kernel");

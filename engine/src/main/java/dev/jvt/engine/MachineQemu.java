@@ -97,7 +97,7 @@ final class MachineQemu {
         boolean pipes = mode() != QemuCommandLine.Mode.NORMAL;
         QemuSession.Port port = !config.hasAgent() ? QemuSession.Port.NONE : pipes ? QemuSession.Port.PIPE : QemuSession.Port.SOCKET;
         QemuSession s = QemuSession.start(config.name(), cmd, sockets, folder.file(MachineFolder.QEMU_LOG), folder.file(MachineFolder.COMMAND_LINE),
-                new QemuSession.Wiring(recording(), pipes, port), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
+                new QemuSession.Wiring(recording(), pipes, port, config.channel().equals("qga")), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
         if (recording()) {
             recorder().started(s.process(), cmd, r, consoleOffset.get(), gen);
         }

@@ -73,6 +73,13 @@ public final class QemuCommandLine {
                     "-chardev", r.mode() == Mode.NORMAL ? "socket,id=jvt-cmd,path=" + s.resolve("cmd.sock") : "pipe,id=jvt-cmd,path=" + s.resolve("cmd"),
                     "-device", "virtserialport,bus=jvt-vser.0,chardev=jvt-cmd,name=jvt.cmd"));
         }
+        if (c.channel().equals("qga")) {
+            if (!(c.hasAgent() && !record)) {
+                a.addAll(List.of("-device", "virtio-serial-pci,id=jvt-vser"));
+            }
+            a.addAll(List.of("-chardev", "socket,id=jvt-qga,path=" + s.resolve("qga.sock"),
+                    "-device", "virtserialport,bus=jvt-vser.0,chardev=jvt-qga,name=org.qemu.guest_agent.0"));
+        }
         if (c.bios() != null) {
             a.addAll(List.of("-bios", c.bios().toString()));
         }

@@ -29,11 +29,13 @@ final class SystemVerbs {
     private final String machine;
     private final Events events;
     private final GuestCommands commands;
+    private final java.util.function.Supplier<String> consoleTail;
 
-    SystemVerbs(String machine, Events events, GuestCommands commands) {
+    SystemVerbs(String machine, Events events, GuestCommands commands, java.util.function.Supplier<String> consoleTail) {
         this.machine = machine;
         this.events = events;
         this.commands = commands;
+        this.consoleTail = consoleTail;
     }
 
     /**
@@ -67,7 +69,7 @@ final class SystemVerbs {
                 return null;
             }, gave -> JvtException.testFailure(machine + ": timed out after " + Timeouts.human(timeout) + " waiting for unit " + unit
                     + " to be active (" + gave.attempts() + " checks; last: ActiveState=" + (last[0] == null ? "?" : last[0].get("ActiveState"))
-                    + ", SubState=" + (last[0] == null ? "?" : last[0].get("SubState")) + ")" + status(unit)));
+                    + ", SubState=" + (last[0] == null ? "?" : last[0].get("SubState")) + ")" + status(unit) + consoleTail.get()));
         });
     }
 
@@ -113,7 +115,7 @@ final class SystemVerbs {
             return Retry.until("waiting for port " + port, timeout, Duration.ofMillis(500),
                     lastTry -> (commands.run(check, Retry.remaining(t0, timeout)).status() == 0) == open ? Boolean.TRUE : null,
                     gave -> JvtException.testFailure(machine + ": timed out after " + Timeouts.human(timeout) + " waiting for TCP port " + port
-                            + (open ? " to be listened on" : " to be closed") + " inside the guest (" + gave.attempts() + " checks)"));
+                            + (open ? " to be listened on" : " to be closed") + " inside the guest (" + gave.attempts() + " checks)" + consoleTail.get()));
         });
     }
 

@@ -149,6 +149,9 @@ public final class ScenarioRunner {
             if (f == null) {
                 f = BlockRunner.run(List.of(t.body()), ctx, def);
             }
+            if (f != null) {
+                attachJournals(bed);
+            }
             events.finishTest(tr, f);
             stopped = stopReason(f, bed.machines().values(), isolation(def));
         }
@@ -156,6 +159,21 @@ public final class ScenarioRunner {
             TestRun td = events.startTest("teardown", TestRun.Kind.TEARDOWN);
             Throwable f = stopped != null && stopped.startsWith("failOn") ? null : BlockRunner.run(def.teardowns(), ctx, def);
             events.finishTest(td, f);
+        }
+    }
+
+    /** A failed test gets the journal of every running systemd guest (an image jvt built), as NixOS tests show it. */
+    private static void attachJournals(Testbed bed) {
+        for (Machine m : bed.machines().values()) {
+            if (m.config().image() != null && m.isRunning() && m.failure() == null) {
+                try {
+                    java.nio.file.Path f = m.directory().resolve("journal-" + System.currentTimeMillis() + ".txt");
+                    java.nio.file.Files.writeString(f, m.journal());
+                    bed.events().attach(m.getName() + ": journal", f, "text/plain");
+                } catch (java.io.IOException | RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(ScenarioRunner.class).debug("no journal of {}", m.getName(), e);
+                }
+            }
         }
     }
 

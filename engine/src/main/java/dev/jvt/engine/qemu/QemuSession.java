@@ -51,8 +51,12 @@ public final class QemuSession implements AutoCloseable {
      *                      connects; otherwise jvt listens and QEMU connects
      * @param serialPipe    the serial console is the FIFO pair {@code serial.in}/{@code serial.out}; otherwise {@code serial.sock}
      * @param command       the command port
+     * @param guestAgent    {@code qga.sock} for qemu-guest-agent's port org.qemu.guest_agent.0 (QEMU connects to it)
      */
-    public record Wiring(boolean monitorServer, boolean serialPipe, Port command) {
+    public record Wiring(boolean monitorServer, boolean serialPipe, Port command, boolean guestAgent) {
+        public Wiring(boolean monitorServer, boolean serialPipe, Port command) {
+            this(monitorServer, serialPipe, command, false);
+        }
     }
 
     /** The command port's two directions (one socket, or two FIFOs). */
@@ -65,6 +69,7 @@ public final class QemuSession implements AutoCloseable {
     private final Qmp qmp;
     private final WritableByteChannel serialInput;
     private final CommandPort commandPort;
+    private CommandPort guestAgentPort;
     private final List<AutoCloseable> resources;
     private volatile boolean closed;
 
@@ -100,17 +105,21 @@ public final class QemuSession implements AutoCloseable {
             SerialPipe serialPipe = wiring.serialPipe() ? track(SerialPipe.create(sockets, "serial"), resources) : null;
             SerialPipe cmdPipe = wiring.command() == Port.PIPE ? track(SerialPipe.create(sockets, "cmd"), resources) : null;
             ServerSocketChannel cmdServer = wiring.command() == Port.SOCKET ? listen(sockets.resolve("cmd.sock"), servers) : null;
+            ServerSocketChannel qgaServer = wiring.guestAgent() ? listen(sockets.resolve("qga.sock"), servers) : null;
             p = QemuProcess.start(command, log);
             started.accept(p);
             Hint hint = new Hint(owner, p, commandLineFile);
             SocketChannel qmpConn = track(wiring.monitorServer() ? connect(sockets.resolve("qmp.sock"), hint) : accept(qmpServer, hint, "monitor"), resources);
             SocketChannel serialConn = serialServer == null ? null : track(accept(serialServer, hint, "serial console"), resources);
             SocketChannel cmdConn = cmdServer == null ? null : track(accept(cmdServer, hint, "command port"), resources);
+            SocketChannel qgaConn = qgaServer == null ? null : track(accept(qgaServer, hint, "guest agent port"), resources);
             readSerial(owner, serialPipe != null ? serialPipe.output() : serialConn, serial);
             Qmp q = track(new Qmp(owner, qmpConn, Timeouts.MONITOR), resources);
             CommandPort port = cmdConn != null ? new CommandPort(cmdConn, cmdConn)
                     : cmdPipe != null ? new CommandPort(cmdPipe.output(), cmdPipe.input()) : null;
-            return new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port, resources);
+            QemuSession session = new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port, resources);
+            session.guestAgentPort = qgaConn == null ? null : new CommandPort(qgaConn, qgaConn);
+            return session;
         } catch (IOException | RuntimeException e) {
             if (p != null) {
                 p.kill();
@@ -146,6 +155,11 @@ public final class QemuSession implements AutoCloseable {
     /** The command port, or null when the wiring has none. */
     public CommandPort commandPort() {
         return commandPort;
+    }
+
+    /** qemu-guest-agent's port, or null when the wiring has none. */
+    public CommandPort guestAgentPort() {
+        return guestAgentPort;
     }
 
     public boolean isAlive() {
