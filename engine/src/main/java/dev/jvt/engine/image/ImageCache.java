@@ -121,10 +121,15 @@ public final class ImageCache {
 
     /** Deletes the images not used for {@code unused} (all with {@link Duration#ZERO}); returns them. */
     public static List<Entry> prune(Duration unused) throws IOException {
+        return prune(unused, null);
+    }
+
+    /** Deletes image {@code only} (or every image, when null) if it was not used for {@code unused}. */
+    public static List<Entry> prune(Duration unused, String only) throws IOException {
         Instant before = Instant.now().minus(unused);
         List<Entry> gone = new ArrayList<>();
         for (Entry e : list()) {
-            if (!e.lastUsed().isAfter(before)) {
+            if ((only == null || only.equals(e.name())) && !e.lastUsed().isAfter(before)) {
                 synchronized (BUILDING.computeIfAbsent(e.name(), k -> new Object())) {
                     DebianImageBuilder.deleteTree(e.dir());
                     Files.deleteIfExists(dir().resolve(e.name() + ".lock"));
