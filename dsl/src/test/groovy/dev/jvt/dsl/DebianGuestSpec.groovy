@@ -94,6 +94,14 @@ class DebianGuestSpec extends Specification {
         ssh.text.contains('last console lines of closed:')
     }
 
+    def "waitForUnit fails at once on a unit that failed, with its status"() {
+        expect:
+        def c = cases['a port that never opens, a wrong SSH password › a unit that failed fails waitForUnit at once']
+        c.kind == 'failure'
+        c.text.startsWith('closed: unit jvt-fails.service failed')
+        c.text.contains('systemctl status jvt-fails.service:')
+    }
+
     def "a failed test on a systemd guest has the guest's journal attached"() {
         expect:
         Files.list(failuresOut.resolve('a-port-that-never-opens-a-wrong-ssh-password/closed')).toList()

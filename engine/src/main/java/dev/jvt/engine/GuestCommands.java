@@ -25,6 +25,7 @@ final class GuestCommands {
     private final BooleanSupplier started;
     private final Supplier<String> consoleTail;
     private final UnaryOperator<RuntimeException> explain;
+    private volatile boolean setClock;
 
     /**
      * @param started     whether the machine has a QEMU (else: "is not started")
@@ -89,12 +90,23 @@ final class GuestCommands {
         return Action.of(machine, verb).with("command", cmd);
     }
 
+    /** The guest's clock is wrong (a rewind): the next command sets it to the host's time before it runs. */
+    void setClockBeforeNextCommand() {
+        setClock = true;
+    }
+
     /** Runs {@code cmd} without a step of its own (for verbs built on commands), the errors as for every command. */
     CommandChannel.Result run(String cmd, Duration timeout) {
         if (!started.getAsBoolean() && !(channel instanceof NoChannel)) {
             throw JvtException.testFailure(machine + ": is not started");
         }
         try {
+            if (setClock) {
+                // at the moment it is sent, not at the rewind: no round trip of its own
+                setClock = false;
+                long now = System.currentTimeMillis();
+                return channel.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1\n", now / 1000, now % 1000) + cmd, timeout);
+            }
             return channel.run(cmd, timeout);
         } catch (CommandTimeout e) {
             throw new CommandTimeout(machine, cmd, timeout, consoleTail.get());

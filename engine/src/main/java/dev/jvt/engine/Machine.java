@@ -600,10 +600,10 @@ public final class Machine implements AutoCloseable {
             booted = true;
             console.skipToEnd();
             if (config.image() != null) {
-                // the guest's clock went back to the snapshot's moment: set it to now (systemd guests
-                // log and time out by it); the built-in guest is left alone, its tests time nothing
-                long now = System.currentTimeMillis();
-                commands.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null", now / 1000, now % 1000), Timeouts.COMMAND);
+                // the guest's clock went back to the snapshot's moment: the next command sets it to the
+                // host's time first (systemd guests log and time out by it); the built-in guest is left
+                // alone, its tests time nothing
+                commands.setClockBeforeNextCommand();
             }
         });
     }

@@ -148,6 +148,9 @@ public final class Prerequisites {
             KvmProbe.Result kvm = KvmProbe.probe(qemu, kernel);
             out.add(new Check("KVM", kvm.works(), kvm.detail() + (kvm.works() ? "" : "; accel 'auto' uses TCG (software emulation)")));
         }
+        Path mmdebstrap = Host.which("mmdebstrap");
+        out.add(new Check("mmdebstrap (optional)", mmdebstrap != null, mmdebstrap != null ? mmdebstrap + " (debian(...) images)"
+                : "missing (only to build debian(...) images; installed on first use as root); fix: sudo apt-get install -y mmdebstrap"));
         out.add(new Check("death signal (setpriv)", ProcessLauncher.hasDeathSignal(),
                 ProcessLauncher.hasDeathSignal() ? "QEMU dies with jvt even on SIGKILL"
                         : "setpriv missing: QEMU may outlive a killed jvt; fix: sudo apt-get install -y util-linux"));

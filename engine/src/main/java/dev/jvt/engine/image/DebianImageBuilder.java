@@ -98,7 +98,7 @@ final class DebianImageBuilder {
 
     /** The files jvt adds to every image, then the recipe's, into {@code staging} (copied over the root). */
     private static void stage(ImageRecipe recipe, Path staging) throws IOException {
-        write(staging, "/usr/local/lib/jvt/jvt-agent", resource("/dev/jvt/engine/guest/jvt-agent"), 0755);
+        write(staging, "/usr/local/lib/jvt/jvt-agent", resource("jvt-agent.pl"), 0755);
         for (String f : List.of("jvt-net", "setup-image")) {
             write(staging, "/usr/local/lib/jvt/" + f, resource(f), 0755);
         }

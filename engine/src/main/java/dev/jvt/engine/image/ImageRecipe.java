@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 public final class ImageRecipe {
     /** Changes whenever what jvt puts into every image changes, so older cached images are not reused. */
-    public static final int FORMAT = 1;
+    public static final int FORMAT = 2;
     private static final Pattern SUITE = Pattern.compile("[a-z][a-z0-9-]{1,30}");
     private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+");
     private static final Pattern SIZE = Pattern.compile("(\\d+)([MG])");
