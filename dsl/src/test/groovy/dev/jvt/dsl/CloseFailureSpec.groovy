@@ -1,7 +1,6 @@
 package dev.jvt.dsl
 
 import groovy.json.JsonSlurper
-import groovy.xml.XmlSlurper
 import spock.lang.Shared
 import spock.lang.Specification
 
@@ -24,14 +23,7 @@ class CloseFailureSpec extends Specification {
         qemuBefore = KillSpec.qemuChildrenOf(self)
         result = JvtCli.run('run', '--record', '-j', '2', '--out', out.toString(), JvtCli.scenario('selftest/close-fails.groovy'))
         qemuAfter = KillSpec.qemuChildrenOf(self)
-        def xml = new XmlSlurper().parse(out.resolve('junit.xml').toFile())
-        xml.testsuite.each { suite ->
-            suite.testcase.each { tc ->
-                cases[suite.@name.text() + ' › ' + tc.@name.text()] = [
-                        kind: tc.failure.size() ? 'failure' : tc.error.size() ? 'error' : tc.skipped.size() ? 'skipped' : 'passed',
-                        text: (tc.failure.size() ? tc.failure : tc.error).text()]
-            }
-        }
+        cases = JvtCli.junitCases([out])
     }
 
     def "the failed close is a broken 'cleanup' of its scenario and the run exits 4"() {

@@ -1,7 +1,6 @@
 package dev.jvt.dsl
 
 import dev.jvt.engine.image.ImageCache
-import groovy.xml.XmlSlurper
 import spock.lang.Shared
 import spock.lang.Specification
 
@@ -26,16 +25,7 @@ class DebianGuestSpec extends Specification {
         run = JvtCli.run('run', '-j', '2', '--out', out.toString(),
                 JvtCli.scenario('debian-nginx.groovy'), JvtCli.scenario('debian-channels.groovy'))
         failures = JvtCli.run('run', '-j', '3', '--out', failuresOut.toString(), JvtCli.scenario('selftest/debian-failures.groovy'))
-        [out, failuresOut].each { dir ->
-            new XmlSlurper().parse(dir.resolve('junit.xml').toFile()).testsuite.each { suite ->
-                suite.testcase.each { tc ->
-                    def f = tc.failure.size() ? tc.failure : tc.error
-                    cases[suite.@name.text() + ' › ' + tc.@name.text()] = [
-                            kind: tc.failure.size() ? 'failure' : tc.error.size() ? 'error' : tc.skipped.size() ? 'skipped' : 'passed',
-                            text: f.text()]
-                }
-            }
-        }
+        cases = JvtCli.junitCases([out, failuresOut])
     }
 
     def "the nginx scenario passes on a Debian image: agent, forward, network, SSH, files, rewind"() {

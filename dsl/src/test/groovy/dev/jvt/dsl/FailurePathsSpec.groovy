@@ -22,12 +22,7 @@ class FailurePathsSpec extends Specification {
                 JvtCli.scenario('selftest/expectation-fails.groovy'),
                 JvtCli.scenario('selftest/failon.groovy'),
                 JvtCli.scenario('selftest/timeout.groovy'))
-        def xml = new XmlSlurper().parse(out.resolve('junit.xml').toFile())
-        xml.testsuite.testcase.each { tc ->
-            def f = tc.failure.size() ? tc.failure : tc.error
-            cases[tc.@name.text()] = [kind: tc.failure.size() ? 'failure' : tc.error.size() ? 'error' : tc.skipped.size() ? 'skipped' : 'passed',
-                                      text: f.text(), skipped: tc.skipped.@message.text()]
-        }
+        cases = JvtCli.junitCases([out], false)
     }
 
     def "a failed expectation exits 1 and shows the exit code, the output and the last console lines"() {

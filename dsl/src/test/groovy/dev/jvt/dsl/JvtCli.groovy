@@ -39,6 +39,26 @@ class JvtCli {
         }
     }
 
+    /**
+     * Every test case of the JUnit XML files in {@code runs}, as "scenario › test" (or the test's
+     * name alone with {@code qualified} false) to [kind: passed|failure|error|skipped, text: the
+     * failure's text, skipped: the skip message].
+     */
+    static Map<String, Map> junitCases(List<Path> runs, boolean qualified = true) {
+        def cases = [:]
+        runs.each { dir ->
+            new groovy.xml.XmlSlurper().parse(dir.resolve('junit.xml').toFile()).testsuite.each { suite ->
+                suite.testcase.each { tc ->
+                    def f = tc.failure.size() ? tc.failure : tc.error
+                    cases[(qualified ? suite.@name.text() + ' › ' : '') + tc.@name.text()] = [
+                            kind   : tc.failure.size() ? 'failure' : tc.error.size() ? 'error' : tc.skipped.size() ? 'skipped' : 'passed',
+                            text   : f.text(), skipped: tc.skipped.@message.text()]
+                }
+            }
+        }
+        cases
+    }
+
     static String scenario(String relative) {
         REPO.resolve('scenarios').resolve(relative).toString()
     }

@@ -12,7 +12,6 @@ import dev.jvt.engine.events.Events;
 import dev.jvt.engine.qemu.QemuProcess;
 import dev.jvt.engine.qemu.QemuSession;
 import dev.jvt.engine.qemu.Qmp;
-import dev.jvt.engine.ssh.SshKeys;
 import dev.jvt.engine.ssh.SshSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +50,7 @@ public final class Machine implements AutoCloseable {
     private final MachineQemu qemu;
     private final GuestCommands commands;
     private final SystemVerbs system;
-    private final List<SshSession> sshSessions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final SshAccess ssh;
     private final AtomicInteger monitorOutputs = new AtomicInteger();
     private final CurrentSession current;
     private volatile boolean booted;
@@ -62,11 +61,12 @@ public final class Machine implements AutoCloseable {
         this.folder = new MachineFolder(config.name(), env.directory());
         this.console = new Console(config.name());
         this.qemu = new MachineQemu(config, env, folder);
+        this.ssh = new SshAccess(config, events, () -> qemu.image().sshHostKey(), () -> hostPort(22), this::consoleTail);
         this.channel = switch (config.channel()) {
             case "agent" -> qemu.recording() ? new UartAgentChannel(config.name()) : new AgentChannel(config.name());
             case "qga" -> new QgaChannel(config.name());
             case "console" -> new ConsoleChannel(config.name(), console, config.loginUser(), config.loginPassword());
-            case "ssh" -> new SshChannel(config.name(), timeout -> SshSession.open(config.name(), hostPort(22), sshLogin(Map.of()), events, timeout));
+            case "ssh" -> new SshChannel(config.name(), timeout -> SshSession.open(config.name(), hostPort(22), ssh.login(Map.of()), events, timeout));
             default -> new NoChannel(config.name());
         };
         this.current = new CurrentSession(config.name(), folder, console, channel, qemu);
@@ -362,35 +362,7 @@ public final class Machine implements AutoCloseable {
      * session logs in again on its next use.
      */
     public SshSession ssh(Map<String, ?> options) {
-        for (String k : options.keySet()) {
-            if (!List.of("user", "password", "key").contains(k)) {
-                throw JvtException.badInput(config.name() + ": ssh: unknown option '" + k + "' (known: user, password, key)");
-            }
-        }
-        SshSession.Login login = sshLogin(options);
-        int port = hostPort(22);
-        SshSession s = events.step(Action.of(config.name(), "ssh").with("user", login.user()).with("port", port), () -> {
-            try {
-                return SshSession.open(config.name(), port, login, events, Timeouts.BOOT);
-            } catch (JvtException e) {
-                throw new JvtException(e.kind(), e.getMessage() + consoleTail(), e);
-            }
-        });
-        sshSessions.add(s);
-        return s;
-    }
-
-    /** The options of {@link #ssh(Map)}, else the machine's login, else (images jvt builds) root with jvt's key or password. */
-    private SshSession.Login sshLogin(Map<String, ?> options) {
-        Object u = options.get("user");
-        String user = u != null ? String.valueOf(u) : config.loginUser();
-        Object password = options.get("password") != null ? options.get("password") : config.loginPassword();
-        Object key = options.get("key");
-        boolean built = config.image() != null;
-        Path keyPath = key != null ? Path.of(String.valueOf(key)) : built && password == null ? SshKeys.privateKey() : null;
-        String pass = password != null ? String.valueOf(password) : built && user.equals("root") ? "root" : null;
-        String pinned = built ? qemu.image().sshHostKey() : null;
-        return new SshSession.Login(user, pass, keyPath, pinned);
+        return ssh.open(options);
     }
 
     public SshSession ssh() {
@@ -589,7 +561,7 @@ public final class Machine implements AutoCloseable {
         events.step(Action.of(config.name(), "rewind").with("name", name).titled("rewind to '" + name + "'"), () -> {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "rewind");
             console.endLine();  // the rewind cuts the guest's output wherever it is
-            sshSessions.forEach(SshSession::disconnect);  // the guest's side of their TCP connections is gone
+            ssh.disconnectAll();  // the guest's side of their TCP connections is gone
             if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
                 Snapshots.load(config.name(), current.get().qmp(), name);
                 channel.resync();
@@ -657,7 +629,7 @@ public final class Machine implements AutoCloseable {
                 qemu.finishRecording(s.process(), s, console::bytes, Duration.ofSeconds(20));
             }
         } finally {
-            sshSessions.forEach(SshSession::close);
+            ssh.closeAll();
             current.close();
             booted = false;
         }

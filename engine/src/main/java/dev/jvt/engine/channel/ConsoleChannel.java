@@ -76,20 +76,7 @@ public final class ConsoleChannel implements CommandChannel {
 
     @Override
     public void awaitReady(Duration timeout) throws TimeoutException {
-        lock.lock();
-        try {
-            login(timeout);
-        } catch (LoginTimeout e) {
-            throw new TimeoutException(e.getMessage());
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private static final class LoginTimeout extends JvtException {
-        LoginTimeout(String m) {
-            super(Kind.TEST_FAILURE, m);
-        }
+        Handshake.run(lock, () -> login(timeout));
     }
 
     /** The login state machine; returns once a shell with jvt's prompt answered. */
@@ -142,7 +129,7 @@ public final class ConsoleChannel implements CommandChannel {
                 type("\n");
             }
             return null;
-        }, gave -> new LoginTimeout(machine + ": no console login within " + Timeouts.human(timeout) + " (" + state[0] + ")"));
+        }, gave -> new Handshake.Silent(machine + ": no console login within " + Timeouts.human(timeout) + " (" + state[0] + ")"));
         loggedIn = true;
     }
 

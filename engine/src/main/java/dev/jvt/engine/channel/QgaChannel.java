@@ -121,14 +121,7 @@ public final class QgaChannel implements CommandChannel {
 
     @Override
     public void awaitReady(Duration timeout) throws TimeoutException {
-        lock.lock();
-        try {
-            sync(timeout);
-        } catch (AgentSilent e) {
-            throw new TimeoutException(e.getMessage());
-        } finally {
-            lock.unlock();
-        }
+        Handshake.run(lock, () -> sync(timeout));
     }
 
     /** guest-sync-delimited until the agent answers with our id (it is silent until it runs). */
@@ -149,14 +142,8 @@ public final class QgaChannel implements CommandChannel {
                 }
             }
             return null;
-        }, gave -> new AgentSilent(machine + ": " + describe() + " did not answer guest-sync-delimited within " + Timeouts.human(timeout)
+        }, gave -> new Handshake.Silent(machine + ": " + describe() + " did not answer guest-sync-delimited within " + Timeouts.human(timeout)
                 + " (" + gave.attempts() + " tries): is qemu-guest-agent installed and running in the guest?"));
-    }
-
-    private static final class AgentSilent extends JvtException {
-        AgentSilent(String message) {
-            super(Kind.TEST_FAILURE, message);
-        }
     }
 
     private JsonNode call(String command, Map<String, ?> args, Duration timeout) {
