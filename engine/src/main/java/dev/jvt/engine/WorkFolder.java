@@ -26,6 +26,15 @@ public final class WorkFolder {
 
     /** Removes {@code dir} and everything below it; what cannot be removed is left (it is temporary). */
     public static void delete(Path dir) {
+        try {
+            deleteTree(dir);
+        } catch (IOException e) {
+            LOG.debug("cannot remove all of the temporary folder {}", dir, e);
+        }
+    }
+
+    /** Removes {@code dir} (null or missing: nothing) and everything below it, links not followed; fails when something stays. */
+    public static void deleteTree(Path dir) throws IOException {
         if (dir == null || !Files.exists(dir)) {
             return;
         }
@@ -33,8 +42,6 @@ public final class WorkFolder {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException e) {
-            LOG.debug("cannot remove all of the temporary folder {}", dir, e);
         }
     }
 }

@@ -171,26 +171,15 @@ public record GuestKit(Path kernel, Path modules, String kernelVersion, Path bus
                 }
                 Path target = cache.resolve(pkgs.get(0));
                 if (Files.exists(target)) {
-                    deleteTree(target);
+                    dev.jvt.engine.WorkFolder.deleteTree(target);
                 }
                 Files.move(tree, target);
-                deleteTree(tmp);
+                dev.jvt.engine.WorkFolder.deleteTree(tmp);
                 return fromTree(cache);
             } catch (IOException e) {
                 throw JvtException.prerequisite("cannot unpack the kernel package into " + kernelCache() + ": " + e.getMessage());
             }
         }
         return Optional.empty();
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(x);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.jvt.engine.image;
 
 import dev.jvt.engine.JvtException;
+import dev.jvt.engine.WorkFolder;
 import dev.jvt.engine.host.Apt;
 import dev.jvt.engine.host.Host;
 import dev.jvt.engine.host.Prerequisites;
@@ -71,7 +72,7 @@ final class DebianImageBuilder {
         run(List.of("mkfs.ext4", "-q", "-F", "-L", "jvt-root", "-O", "^orphan_file", "-d", root.toString(), raw.toString(), recipe.size()), progress, 10);
         progress.accept("qemu-img convert to qcow2");
         run(List.of(Prerequisites.qemuImg().toString(), "convert", "-O", "qcow2", raw.toString(), out.resolve("disk.qcow2").toString()), progress, 10);
-        deleteTree(work);
+        WorkFolder.deleteTree(work);
     }
 
     /** The recipe's packages and what every image has. */
@@ -197,16 +198,5 @@ final class DebianImageBuilder {
     /** {@code s} as one shell word. */
     static String shellWord(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

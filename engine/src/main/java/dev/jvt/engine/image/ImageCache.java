@@ -1,6 +1,7 @@
 package dev.jvt.engine.image;
 
 import dev.jvt.engine.JvtException;
+import dev.jvt.engine.WorkFolder;
 import dev.jvt.engine.host.Host;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +79,7 @@ public final class ImageCache {
 
     private static void build(ImageRecipe recipe, Path target, Consumer<String> progress) throws IOException {
         Path tmp = dir().resolve(".build-" + target.getFileName() + "-" + ProcessHandle.current().pid());
-        DebianImageBuilder.deleteTree(tmp);
+        WorkFolder.deleteTree(tmp);
         Files.createDirectories(tmp);
         long t0 = System.nanoTime();
         try {
@@ -89,7 +90,7 @@ public final class ImageCache {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             progress.accept(String.format(java.util.Locale.ROOT, "built in %.0f s", (System.nanoTime() - t0) / 1e9));
         } finally {
-            DebianImageBuilder.deleteTree(tmp);
+            WorkFolder.deleteTree(tmp);
         }
     }
 
@@ -131,7 +132,7 @@ public final class ImageCache {
         for (Entry e : list()) {
             if ((only == null || only.equals(e.name())) && !e.lastUsed().isAfter(before)) {
                 synchronized (BUILDING.computeIfAbsent(e.name(), k -> new Object())) {
-                    DebianImageBuilder.deleteTree(e.dir());
+                    WorkFolder.deleteTree(e.dir());
                     Files.deleteIfExists(dir().resolve(e.name() + ".lock"));
                 }
                 gone.add(e);
