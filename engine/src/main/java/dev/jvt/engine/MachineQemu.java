@@ -89,7 +89,7 @@ final class MachineQemu {
             sockets = Files.createDirectories(work().resolve("s" + gen));
             r = resolve(sockets, extra.apply(sockets));
             cmd = QemuCommandLine.build(config, r);
-            Files.writeString(folder.file(MachineFolder.COMMAND_LINE), shellQuote(cmd) + "\n",
+            Files.writeString(folder.file(MachineFolder.COMMAND_LINE), Shell.join(cmd) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw JvtException.infrastructure(config.name() + ": cannot start: " + e.getMessage(), e);
@@ -233,20 +233,5 @@ final class MachineQemu {
     /** A private folder for this machine's sockets, vmstate and disk overlays (removed with the scenario's work folder). */
     private Path work() throws IOException {
         return Files.createDirectories(env.sockets().resolve(config.name()));
-    }
-
-    static String shellQuote(List<String> cmd) {
-        StringBuilder sb = new StringBuilder();
-        for (String s : cmd) {
-            if (sb.length() > 0) {
-                sb.append(' ');
-            }
-            if (s.matches("[A-Za-z0-9_./=:,+@%-]+")) {
-                sb.append(s);
-            } else {
-                sb.append('\'').append(s.replace("'", "'\\''")).append('\'');
-            }
-        }
-        return sb.toString();
     }
 }

@@ -75,7 +75,7 @@ final class SystemVerbs {
 
     /** {@code systemctl show}'s properties of {@code unit}. */
     private Map<String, String> unitInfo(String unit, Duration timeout) {
-        CommandChannel.Result r = commands.run("systemctl show --no-pager --property=ActiveState,SubState,LoadState " + quote(unit), timeout);
+        CommandChannel.Result r = commands.run("systemctl show --no-pager --property=ActiveState,SubState,LoadState " + Shell.quote(unit), timeout);
         Map<String, String> m = new LinkedHashMap<>();
         for (String line : r.stdout().split("\n")) {
             int eq = line.indexOf('=');
@@ -88,7 +88,7 @@ final class SystemVerbs {
 
     private String status(String unit) {
         try {
-            CommandChannel.Result r = commands.run("systemctl status --no-pager --lines=15 " + quote(unit) + " 2>&1", Duration.ofSeconds(30));
+            CommandChannel.Result r = commands.run("systemctl status --no-pager --lines=15 " + Shell.quote(unit) + " 2>&1", Duration.ofSeconds(30));
             return "\n" + machine + ": systemctl status " + unit + ":\n  " + r.stdout().strip().replace("\n", "\n  ");
         } catch (RuntimeException e) {
             return "";
@@ -104,7 +104,7 @@ final class SystemVerbs {
     /** The journal of {@code unit} (of the whole boot when null) as text. */
     String journal(String unit, Duration timeout) {
         return events.step(Action.of(machine, "journal").with("unit", unit == null ? "(all)" : unit),
-                () -> commands.run("journalctl -b --no-pager -o short-precise" + (unit == null ? "" : " -u " + quote(unit)) + " 2>&1", timeout).stdout());
+                () -> commands.run("journalctl -b --no-pager -o short-precise" + (unit == null ? "" : " -u " + Shell.quote(unit)) + " 2>&1", timeout).stdout());
     }
 
     /** Waits until something listens on TCP {@code port} inside the guest ({@code open}) or nothing does. */
@@ -129,12 +129,12 @@ final class SystemVerbs {
                 throw JvtException.badInput(machine + ": copyToGuest: cannot read " + host.toAbsolutePath() + ": " + e.getMessage());
             }
             String tmp = guest + ".jvt-part";
-            expect0(commands.run(": > " + quote(tmp), timeout), "create " + tmp);
+            expect0(commands.run(": > " + Shell.quote(tmp), timeout), "create " + tmp);
             for (int off = 0; off < data.length; off += CHUNK) {
                 String b64 = Base64.getEncoder().encodeToString(java.util.Arrays.copyOfRange(data, off, Math.min(data.length, off + CHUNK)));
-                expect0(commands.run("printf '%s' '" + b64 + "' | base64 -d >> " + quote(tmp), timeout), "write " + tmp);
+                expect0(commands.run("printf '%s' '" + b64 + "' | base64 -d >> " + Shell.quote(tmp), timeout), "write " + tmp);
             }
-            String sum = commands.run("mv " + quote(tmp) + " " + quote(guest) + " && sha256sum " + quote(guest), timeout).stdout();
+            String sum = commands.run("mv " + Shell.quote(tmp) + " " + Shell.quote(guest) + " && sha256sum " + Shell.quote(guest), timeout).stdout();
             String want = sha256(data);
             if (!sum.startsWith(want)) {
                 throw JvtException.testFailure(machine + ": copyToGuest " + host + " → " + guest + ": the guest's copy has sha256 "
@@ -146,7 +146,7 @@ final class SystemVerbs {
     /** Copies {@code guest} (a file in the guest) to {@code host}, checked by SHA-256. */
     void copyFromGuest(String guest, Path host, Duration timeout) {
         events.step(Action.of(machine, "copy from guest").with("from", guest).with("to", host), () -> {
-            CommandChannel.Result r = commands.run("sha256sum " + quote(guest) + " && base64 " + quote(guest), timeout);
+            CommandChannel.Result r = commands.run("sha256sum " + Shell.quote(guest) + " && base64 " + Shell.quote(guest), timeout);
             expect0(r, "read " + guest);
             int nl = r.stdout().indexOf('\n');
             String sum = r.stdout().substring(0, Math.max(0, nl)).split(" ")[0];
@@ -169,10 +169,6 @@ final class SystemVerbs {
         if (r.status() != 0) {
             throw JvtException.testFailure(machine + ": cannot " + what + " (exit code " + r.status() + ")" + CommandOutput.describe(r));
         }
-    }
-
-    static String quote(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     static String sha256(byte[] data) {

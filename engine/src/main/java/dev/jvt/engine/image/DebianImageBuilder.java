@@ -1,6 +1,7 @@
 package dev.jvt.engine.image;
 
 import dev.jvt.engine.JvtException;
+import dev.jvt.engine.Shell;
 import dev.jvt.engine.WorkFolder;
 import dev.jvt.engine.host.Apt;
 import dev.jvt.engine.host.Host;
@@ -57,7 +58,7 @@ final class DebianImageBuilder {
                 "--customize-hook=sync-in " + staging + " /",
                 "--customize-hook=chroot \"$1\" sh /usr/local/lib/jvt/setup-image"));
         for (String run : recipe.runs()) {
-            cmd.add("--customize-hook=chroot \"$1\" sh -ec " + shellWord(run));
+            cmd.add("--customize-hook=chroot \"$1\" sh -ec " + Shell.quote(run));
         }
         cmd.addAll(List.of(recipe.suite(), root.toString(), sources.toString()));
         progress.accept("mmdebstrap " + recipe.suite() + " with " + String.join(", ", packages(recipe)));
@@ -195,8 +196,4 @@ final class DebianImageBuilder {
         }
     }
 
-    /** {@code s} as one shell word. */
-    static String shellWord(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
-    }
 }
