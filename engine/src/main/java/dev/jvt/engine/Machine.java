@@ -417,19 +417,10 @@ public final class Machine implements AutoCloseable {
         for (int off = 0; off < bytes.length; off += 4) {
             int before = console.bytes().length;
             AgentChannel.writeFully(current.get().serialInput(), java.util.Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + 4)));
-            try {
-                Retry.until("typing on the console", Duration.ofSeconds(1), Duration.ofMillis(5),
-                        last -> console.bytes().length != before ? Boolean.TRUE : null, gave -> new EchoMissing());
-            } catch (EchoMissing e) {
-                // no echo within a second: go on, as a person typing would
-            }
+            // no echo within a second: go on, as a person typing would
+            Retry.poll("typing on the console", Duration.ofSeconds(1), Duration.ofMillis(5),
+                    last -> console.bytes().length != before ? Boolean.TRUE : null);
             sleep(20);
-        }
-    }
-
-    private static final class EchoMissing extends RuntimeException {
-        EchoMissing() {
-            super(null, null, false, false);
         }
     }
 

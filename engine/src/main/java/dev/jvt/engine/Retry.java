@@ -37,6 +37,19 @@ public final class Retry {
      */
     public static <T> T until(String what, Duration timeout, Duration pause, Attempt<T> attempt,
                               Function<Exhausted, RuntimeException> timedOut) {
+        return loop(what, timeout, pause, attempt, timedOut);
+    }
+
+    /**
+     * As {@link #until}, for waits whose end is not a failure (an echo that may not come, a guest
+     * that may start by itself): returns null when {@code timeout} passed without an answer.
+     */
+    public static <T> T poll(String what, Duration timeout, Duration pause, Attempt<T> attempt) {
+        return loop(what, timeout, pause, attempt, null);
+    }
+
+    private static <T> T loop(String what, Duration timeout, Duration pause, Attempt<T> attempt,
+                              Function<Exhausted, RuntimeException> timedOut) {
         long t0 = System.nanoTime();
         long deadline = t0 + timeout.toNanos();
         int attempts = 0;
@@ -60,6 +73,9 @@ public final class Retry {
             }
             long left = deadline - System.nanoTime();
             if (last || left <= 0) {
+                if (timedOut == null) {
+                    return null;
+                }
                 throw timedOut.apply(new Exhausted(attempts, Duration.ofNanos(System.nanoTime() - t0), timeout));
             }
             sleep(Math.min(pause.toNanos(), left), what);

@@ -62,18 +62,9 @@ final class Snapshots {
         }, gave -> JvtException.testFailure(machine + ": migration did not complete within " + Timeouts.human(timeout)
                 + " (status " + status[0] + ")"));
         // the target starts the guest by itself once the state arrived; wait for that, else start it
-        try {
-            Retry.until("waiting for the migrated guest to run", timeout, Duration.ofMillis(10),
-                    last -> target.qmp().execute("query-status").path("running").asBoolean(false) ? Boolean.TRUE : null,
-                    gave -> new NotRunning());
-        } catch (NotRunning e) {
+        if (Retry.poll("waiting for the migrated guest to run", timeout, Duration.ofMillis(10),
+                last -> target.qmp().execute("query-status").path("running").asBoolean(false) ? Boolean.TRUE : null) == null) {
             target.qmp().execute("cont");
-        }
-    }
-
-    private static final class NotRunning extends RuntimeException {
-        NotRunning() {
-            super(null, null, false, false);
         }
     }
 }

@@ -152,14 +152,15 @@ public final class KvmProbe {
         StringBuilder out = new StringBuilder();
         InputStream in = p.getInputStream();
         try {
-            Retry.until("probing KVM", Duration.ofSeconds(seconds), Duration.ofMillis(20), last -> {
+            Boolean ended = Retry.poll("probing KVM", Duration.ofSeconds(seconds), Duration.ofMillis(20), last -> {
                 while (in.available() > 0) {
                     out.append((char) in.read());
                 }
                 return out.indexOf(marker) >= 0 || (!p.isAlive() && in.available() == 0) ? Boolean.TRUE : null;
-            }, gave -> new ProbeTimeout());
-        } catch (ProbeTimeout e) {
-            LOG.debug("KVM probe: no '{}' within {} s", marker, seconds);
+            });
+            if (ended == null) {
+                LOG.debug("KVM probe: no '{}' within {} s", marker, seconds);
+            }
         } finally {
             p.destroyForcibly();
             try {
@@ -169,11 +170,5 @@ public final class KvmProbe {
             }
         }
         return out.toString();
-    }
-
-    private static final class ProbeTimeout extends RuntimeException {
-        ProbeTimeout() {
-            super(null, null, false, false);
-        }
     }
 }
