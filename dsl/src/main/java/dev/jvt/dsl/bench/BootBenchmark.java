@@ -103,8 +103,9 @@ public final class BootBenchmark implements Benchmark {
     }
 
     private static SocketChannel accept(ServerSocketChannel server, Process p, String what) {
-        return QemuSession.accept(server, p, Duration.ofSeconds(60),
-                () -> JvtException.infrastructure("bench boot: QEMU exited with code " + p.exitValue() + " before connecting its " + what), what);
+        return QemuSession.accept(server, "bench boot", p::isAlive,
+                () -> JvtException.infrastructure("bench boot: QEMU exited with code " + p.exitValue() + " before connecting its " + what), what,
+                Duration.ofSeconds(60));
     }
 
     private static void expectLine(InputStream in, String prefix) throws IOException {

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * One QEMU process and its connections: the sockets and FIFOs jvt opens before QEMU starts (so no
@@ -69,18 +71,19 @@ public final class QemuSession implements AutoCloseable {
     private final Qmp qmp;
     private final WritableByteChannel serialInput;
     private final CommandPort commandPort;
-    private CommandPort guestAgentPort;
+    private final CommandPort guestAgentPort;
     private final List<AutoCloseable> resources;
     private volatile boolean closed;
 
     private QemuSession(String owner, Path sockets, QemuProcess process, Qmp qmp, WritableByteChannel serialInput,
-                        CommandPort commandPort, List<AutoCloseable> resources) {
+                        CommandPort commandPort, CommandPort guestAgentPort, List<AutoCloseable> resources) {
         this.owner = owner;
         this.sockets = sockets;
         this.process = process;
         this.qmp = qmp;
         this.serialInput = serialInput;
         this.commandPort = commandPort;
+        this.guestAgentPort = guestAgentPort;
         this.resources = resources;
     }
 
@@ -117,9 +120,8 @@ public final class QemuSession implements AutoCloseable {
             Qmp q = track(new Qmp(owner, qmpConn, Timeouts.MONITOR), resources);
             CommandPort port = cmdConn != null ? new CommandPort(cmdConn, cmdConn)
                     : cmdPipe != null ? new CommandPort(cmdPipe.output(), cmdPipe.input()) : null;
-            QemuSession session = new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port, resources);
-            session.guestAgentPort = qgaConn == null ? null : new CommandPort(qgaConn, qgaConn);
-            return session;
+            return new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port,
+                    qgaConn == null ? null : new CommandPort(qgaConn, qgaConn), resources);
         } catch (IOException | RuntimeException e) {
             if (p != null) {
                 p.kill();
@@ -217,20 +219,7 @@ public final class QemuSession implements AutoCloseable {
 
     /** Waits for QEMU to connect to {@code server}; fails at once, with QEMU's words, when QEMU exits first. */
     private static SocketChannel accept(ServerSocketChannel server, Hint hint, String what) {
-        return Retry.until("waiting for QEMU's " + what, Timeouts.MONITOR, Duration.ofMillis(2), last -> {
-            SocketChannel c = server.accept();
-            if (c != null) {
-                c.configureBlocking(true);
-                return c;
-            }
-            if (!hint.process().isAlive()) {
-                throw hint.exited("connecting its " + what);
-            }
-            return null;
-        }, gave -> {
-            hint.process().kill();
-            return JvtException.infrastructure(hint.owner() + ": QEMU did not connect its " + what + " within " + Timeouts.human(gave.timeout()));
-        });
+        return accept(server, hint.owner(), hint.process()::isAlive, () -> hint.exited("connecting its " + what), what, Timeouts.MONITOR);
     }
 
     /** Connects to a socket QEMU listens on (the record-mode monitor), retrying until it exists. */
@@ -251,22 +240,24 @@ public final class QemuSession implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code timeout} for a client on {@code server}, failing with {@code exited} when
-     * {@code process} ends first (for a process that is not a {@link QemuProcess}: {@code jvt replay}).
+     * Waits up to {@code timeout} for QEMU to connect to {@code server}, failing at once with what
+     * {@code exited} says when the process is no longer {@code alive}.
+     *
+     * @param owner who waits, in the message when QEMU never connects
      */
-    public static SocketChannel accept(ServerSocketChannel server, Process process, Duration timeout,
-                                       java.util.function.Supplier<RuntimeException> exited, String what) {
-        return Retry.until("waiting for " + what, timeout, Duration.ofMillis(5), last -> {
+    public static SocketChannel accept(ServerSocketChannel server, String owner, BooleanSupplier alive,
+                                       Supplier<RuntimeException> exited, String what, Duration timeout) {
+        return Retry.until("waiting for QEMU's " + what, timeout, Duration.ofMillis(2), last -> {
             SocketChannel c = server.accept();
             if (c != null) {
                 c.configureBlocking(true);
                 return c;
             }
-            if (!process.isAlive()) {
+            if (!alive.getAsBoolean()) {
                 throw exited.get();
             }
             return null;
-        }, gave -> JvtException.infrastructure("QEMU did not connect its " + what + " within " + Timeouts.human(gave.timeout())));
+        }, gave -> JvtException.infrastructure(owner + ": QEMU did not connect its " + what + " within " + Timeouts.human(gave.timeout())));
     }
 
     /** Reads {@code ch} until QEMU closes it, handing each chunk to {@code sink}, on a daemon thread. */

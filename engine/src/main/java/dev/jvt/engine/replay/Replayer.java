@@ -425,7 +425,7 @@ public final class Replayer {
     }
 
     private static SocketChannel accept(ServerSocketChannel server, Process p, Path log) {
-        return QemuSession.accept(server, p, java.time.Duration.ofSeconds(60), () -> {
+        return QemuSession.accept(server, "jvt replay", p::isAlive, () -> {
             String said;
             try {
                 said = Files.exists(log) ? Files.readString(log).strip() : "";
@@ -433,6 +433,6 @@ public final class Replayer {
                 said = "(no QEMU log: " + e.getMessage() + ")";
             }
             return JvtException.badInput("jvt replay: QEMU refused the recording: " + said);
-        }, "serial console");
+        }, "serial console", java.time.Duration.ofSeconds(60));
     }
 }
