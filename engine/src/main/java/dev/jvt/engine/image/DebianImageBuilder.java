@@ -195,5 +195,4 @@ final class DebianImageBuilder {
             throw JvtException.infrastructure(cmd.get(0) + " failed with exit code " + p.exitValue() + ":\n  " + String.join("\n  ", tail));
         }
     }
-
 }
