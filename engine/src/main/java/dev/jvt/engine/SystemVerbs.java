@@ -5,7 +5,6 @@ import dev.jvt.engine.events.Action;
 import dev.jvt.engine.events.Events;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
