@@ -115,6 +115,11 @@ public final class Console {
         return raw.toByteArray();
     }
 
+    /** How many bytes the guest sent (the length of {@link #bytes()}). */
+    public synchronized int byteCount() {
+        return raw.size();
+    }
+
     public synchronized int length() {
         return text.length();
     }

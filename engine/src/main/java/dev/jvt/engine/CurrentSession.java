@@ -70,7 +70,7 @@ final class CurrentSession {
             }
             console.onBytes(this::writeTranscript);
         }
-        return qemu.start(extra, b -> console.feed(b, 0, b.length), () -> console.bytes().length);
+        return qemu.start(extra, b -> console.feed(b, 0, b.length), console::byteCount);
     }
 
     /**

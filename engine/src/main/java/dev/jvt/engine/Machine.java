@@ -611,6 +611,11 @@ public final class Machine implements AutoCloseable {
         return qemu.plannedCommandLine(sockets);
     }
 
+    /** Under {@code --record}: notes a point of the run (see {@link Testbed}'s recording marks) in the recording. */
+    void mark(String kind, int step, String test, String title) {
+        qemu.mark(kind, step, test, title);
+    }
+
     /** Ends the recording (under --record), kills QEMU if it still runs and releases the transcript. Idempotent. */
     @Override
     public void close() {

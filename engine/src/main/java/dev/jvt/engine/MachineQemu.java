@@ -76,10 +76,10 @@ final class MachineQemu {
 
     /**
      * Starts a QEMU process with {@code extra} arguments (given its socket folder), the serial
-     * console going to {@code serial}; {@code consoleOffset} is how much console the machine had
-     * before (where a recording's transcript starts).
+     * console going to {@code serial}; {@code consoleOffset} says how much console the machine has
+     * read (its value at the start is where a recording's transcript starts).
      */
-    QemuSession start(Function<Path, List<String>> extra, Consumer<byte[]> serial, Supplier<Integer> consoleOffset) {
+    QemuSession start(Function<Path, List<String>> extra, Consumer<byte[]> serial, java.util.function.IntSupplier consoleOffset) {
         int gen = generation.incrementAndGet();
         Path sockets;
         QemuCommandLine.Resolved r;
@@ -99,9 +99,17 @@ final class MachineQemu {
         QemuSession s = QemuSession.start(config.name(), cmd, sockets, folder.file(MachineFolder.QEMU_LOG), folder.file(MachineFolder.COMMAND_LINE),
                 new QemuSession.Wiring(recording(), pipes, port, config.channel().equals("qga")), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
         if (recording()) {
-            recorder().started(s.process(), cmd, r, consoleOffset.get(), gen);
+            recorder().started(s.process(), s.qmp(), cmd, r, consoleOffset, gen);
         }
         return s;
+    }
+
+    /** Notes a point of the run in the recording (under {@code --record}); see {@link Recorder#mark}. */
+    void mark(String kind, int step, String test, String title) {
+        Recorder r = recorder;
+        if (r != null) {
+            r.mark(kind, step, test, title);
+        }
     }
 
     /**

@@ -34,6 +34,11 @@ final class Recorder {
     private int consoleStart;
     private int index;
     private long startNanos;
+    private Qmp qmp;
+    private java.util.function.IntSupplier consoleLength;
+    private final List<dev.jvt.engine.replay.Timeline.Mark> marks = new ArrayList<>();
+    private final List<dev.jvt.engine.replay.Timeline.Sample> samples = new ArrayList<>();
+    private Thread sampler;
 
     Recorder(Bundle bundle, String key, String scenario, String machine) {
         this.bundle = bundle;
@@ -50,11 +55,23 @@ final class Recorder {
         return key;
     }
 
-    synchronized void started(QemuProcess p, List<String> argv, QemuCommandLine.Resolved r, int consoleOffset, int generation) {
+    /**
+     * A QEMU process of the machine started recording: {@code consoleLength} says how much console
+     * the machine has read so far (the transcript of this process starts at its value now).
+     */
+    synchronized void started(QemuProcess p, Qmp monitor, List<String> argv, QemuCommandLine.Resolved r, java.util.function.IntSupplier consoleLength,
+                              int generation) {
         this.process = p;
+        this.qmp = monitor;
+        this.consoleLength = consoleLength;
         this.index = generation;
-        this.consoleStart = consoleOffset;
+        this.consoleStart = consoleLength.getAsInt();
         this.startNanos = System.nanoTime();
+        marks.clear();
+        samples.clear();
+        sampler = new Thread(() -> sample(p), "jvt-record-sampler-" + machine);
+        sampler.setDaemon(true);
+        sampler.start();
         this.images = new LinkedHashMap<>();
         Map<String, String> replace = new LinkedHashMap<>();
         if (r.kernel() != null) {
@@ -86,6 +103,58 @@ final class Recorder {
         this.portableArgv = out;
     }
 
+    /** Every 200 ms while {@code p} records: its instruction count and console length, for the timeline. */
+    private void sample(QemuProcess p) {
+        while (true) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            synchronized (this) {
+                if (p != process || portableArgv == null || !p.isAlive()) {
+                    return;
+                }
+                Position at = position();
+                if (at != null) {
+                    samples.add(new dev.jvt.engine.replay.Timeline.Sample(at.seconds, at.icount, at.console));
+                }
+            }
+        }
+    }
+
+    private record Position(long icount, double seconds, long console) {
+    }
+
+    /** Where the recording is now; the console is read before the count, so the guest had written at least that much. */
+    private Position position() {
+        if (qmp == null || process == null || !process.isAlive()) {
+            return null;
+        }
+        long console = Math.max(0, consoleLength.getAsInt() - consoleStart);
+        try {
+            long icount = qmp.execute("query-replay", Map.of(), Duration.ofSeconds(5)).path("icount").asLong(-1);
+            return new Position(icount, (System.nanoTime() - startNanos) / 1e9, console);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: no instruction count from the monitor", machine, e);
+            return null;
+        }
+    }
+
+    /**
+     * Notes a point of the run (a test's or step's start or end, a failure) with this recording's
+     * instruction count; nothing when no process records now.
+     */
+    synchronized void mark(String kind, int step, String test, String title) {
+        if (portableArgv == null) {
+            return;
+        }
+        Position at = position();
+        if (at != null) {
+            marks.add(new dev.jvt.engine.replay.Timeline.Mark(kind, step, test, title, at.icount, at.seconds, at.console));
+        }
+    }
+
     /**
      * Ends the current recording: asks QEMU to quit through the monitor (so the quit itself is in
      * the log and a replay ends at the same instruction), waits for it, then writes the manifest entry.
@@ -93,6 +162,9 @@ final class Recorder {
     synchronized void finish(QemuProcess p, Qmp qmp, java.util.function.Supplier<byte[]> console, Duration wait) {
         if (p != process || portableArgv == null) {
             return;
+        }
+        if (sampler != null) {
+            sampler.interrupt();
         }
         long icount = -1;
         if (qmp != null && p.isAlive()) {
@@ -120,6 +192,8 @@ final class Recorder {
         try {
             Path log = bundle.log(key, index);
             Path tx = bundle.transcript(key, index);
+            Path timeline = bundle.timeline(key, index);
+            new dev.jvt.engine.replay.Timeline(marks, samples).write(timeline);
             Files.write(tx, Arrays.copyOfRange(transcript, Math.min(consoleStart, transcript.length), transcript.length));
             Map<String, String> sha = new LinkedHashMap<>();
             for (String img : images.keySet()) {
@@ -129,7 +203,9 @@ final class Recorder {
             String txRel = bundle.dir().relativize(tx).toString();
             sha.put(logRel, Bundle.sha256(log));
             sha.put(txRel, Bundle.sha256(tx));
-            bundle.add(new Bundle.Segment(scenario, machine, key, index, portableArgv, logRel, txRel, icount, seconds,
+            String timelineRel = bundle.dir().relativize(timeline).toString();
+            sha.put(timelineRel, Bundle.sha256(timeline));
+            bundle.add(new Bundle.Segment(scenario, machine, key, index, portableArgv, logRel, txRel, timelineRel, icount, seconds,
                     dev.jvt.engine.host.Prerequisites.qemuVersion(), sha));
         } catch (IOException e) {
             throw JvtException.infrastructure(machine + ": cannot finish the recording: " + e.getMessage(), e);

@@ -62,6 +62,62 @@ public final class Testbed implements AutoCloseable {
         this.dir = dir;
         this.events = events;
         this.options = options == null ? RunOptions.DEFAULT : options;
+        if (this.options.record()) {
+            events.listeners().add(new RecordingMarks());
+        }
+    }
+
+    /**
+     * Under {@code --record}: each test's start and end, each top-level step's start and end and
+     * each failure become marks in every machine's recording, with that machine's instruction
+     * count, so {@code jvt replay --at failure|step:N} can stop there. Steps are numbered across
+     * the scenario, the same on every machine.
+     */
+    private final class RecordingMarks implements dev.jvt.engine.events.RunListener {
+        private int steps;
+        private final Map<dev.jvt.engine.events.Step, Integer> numbers = new java.util.IdentityHashMap<>();
+        private final java.util.Set<dev.jvt.engine.events.TestRun> failed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+        private void mark(String kind, int step, String test, String title) {
+            List<Machine> all;
+            synchronized (Testbed.this) {
+                all = List.copyOf(machines.values());
+            }
+            all.forEach(m -> m.mark(kind, step, test, title));
+        }
+
+        @Override
+        public void testStarted(dev.jvt.engine.events.TestRun test) {
+            mark("test", 0, test.name(), null);
+        }
+
+        @Override
+        public synchronized void stepStarted(dev.jvt.engine.events.TestRun test, dev.jvt.engine.events.Step step) {
+            if (step.parent() == null) {
+                numbers.put(step, ++steps);
+                mark("step", steps, test == null ? null : test.name(), step.title());
+            }
+        }
+
+        @Override
+        public synchronized void stepFinished(dev.jvt.engine.events.TestRun test, dev.jvt.engine.events.Step step) {
+            boolean broke = step.status() != dev.jvt.engine.events.Status.PASSED;
+            if (broke && test != null && failed.add(test)) {
+                mark("failure", steps, test.name(), step.title());
+            }
+            Integer n = numbers.remove(step);
+            if (n != null) {
+                mark("step-end", n, test == null ? null : test.name(), step.title());
+            }
+        }
+
+        @Override
+        public void testFinished(dev.jvt.engine.events.TestRun test) {
+            if (test.status() != dev.jvt.engine.events.Status.PASSED && test.status() != dev.jvt.engine.events.Status.SKIPPED && failed.add(test)) {
+                mark("failure", steps, test.name(), null);
+            }
+            mark("test-end", 0, test.name(), null);
+        }
     }
 
     public Path directory() {

@@ -27,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   images/&lt;sha256&gt;-&lt;name&gt;           kernel, initramfs (shared between machines by content)
  *   machines/&lt;scenario&gt;/&lt;machine&gt;/replay-N.bin   QEMU's record/replay log
  *   machines/&lt;scenario&gt;/&lt;machine&gt;/console-N.log  the serial transcript recorded alongside
+ *   machines/&lt;scenario&gt;/&lt;machine&gt;/timeline-N.json the steps, tests and failures at their instruction counts
  * </pre>
  * Command lines are stored with {@code ${BUNDLE}} (this folder) and {@code ${WORK}} (a private
  * socket folder) in place of paths.
@@ -39,7 +40,7 @@ public final class Bundle {
 
     /** One recorded QEMU process of one machine. */
     public record Segment(String scenario, String machine, String key, int index, List<String> argv, String log,
-                          String transcript, long icount, double seconds, String qemuVersion, Map<String, String> sha256) {
+                          String transcript, String timeline, long icount, double seconds, String qemuVersion, Map<String, String> sha256) {
     }
 
     private final Path dir;
@@ -61,6 +62,11 @@ public final class Bundle {
     /** Where machine {@code key}'s N-th recording goes. */
     public Path log(String key, int index) throws IOException {
         return Files.createDirectories(dir.resolve("machines").resolve(key)).resolve("replay-" + index + ".bin");
+    }
+
+    /** The marks and samples of the recording ({@link Timeline}). */
+    public Path timeline(String key, int index) throws IOException {
+        return Files.createDirectories(dir.resolve("machines").resolve(key)).resolve("timeline-" + index + ".json");
     }
 
     public Path transcript(String key, int index) throws IOException {
@@ -97,6 +103,25 @@ public final class Bundle {
             Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw JvtException.infrastructure("cannot write " + dir.resolve(MANIFEST) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The recorded segments of the bundle in {@code dir} (its manifest read, not verified). */
+    public static List<Segment> read(Path dir) {
+        Path manifest = dir.resolve(MANIFEST);
+        try {
+            com.fasterxml.jackson.databind.JsonNode m = JSON.readTree(manifest.toFile());
+            if (m.path("version").asInt() != VERSION) {
+                throw JvtException.badInput("jvt replay: " + manifest + " has version " + m.path("version") + ", this jvt reads version " + VERSION);
+            }
+            List<Segment> out = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode s : m.path("segments")) {
+                out.add(JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                        .treeToValue(s, Segment.class));
+            }
+            return out;
+        } catch (IOException e) {
+            throw JvtException.badInput("jvt replay: cannot read " + manifest + ": " + e.getMessage());
         }
     }
 
