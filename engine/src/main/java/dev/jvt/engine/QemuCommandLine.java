@@ -60,6 +60,12 @@ public final class QemuCommandLine {
             a.addAll(List.of("-icount", "shift=5,sleep=off,align=off", "-rtc", "base=" + FIXED_CLOCK + ",clock=vm"));
         } else if (record) {
             a.addAll(List.of("-icount", "shift=auto,rr=record,rrfile=" + r.replayLog()));
+            if (c.arch().equals("x86_64") || c.arch().equals("i386")) {
+                // the TPR-patching option ROM of old Windows guests: loading its state in a replay
+                // (time travel's snapshots) makes QEMU 7.2 run work on the vCPU thread while the
+                // main loop holds the replay lock, and both wait for ever
+                a.addAll(List.of("-global", "apic-common.vapic=off"));
+            }
         }
         if (c.hasAgent() && record) {
             // FIFOs, as for the console: the UART writes a byte per write(), and on a socket a few
