@@ -7,14 +7,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** The text of the monitor's {@code info registers}, as numbers by register name. */
-final class Registers {
+public final class Registers {
     private static final Pattern REGISTER = Pattern.compile("\\b([A-Z][A-Z0-9]*)\\s*=\\s*([0-9a-fA-F]+)\\b");
 
     private Registers() {
     }
 
     /** RIP, RSP, RFLAGS (also RFL), CR0… ; segment registers give their selector, GDT/IDT their base. */
-    static Map<String, BigInteger> parse(String text) {
+    public static Map<String, BigInteger> parse(String text) {
         Map<String, BigInteger> regs = new LinkedHashMap<>();
         Matcher m = REGISTER.matcher(text);
         while (m.find()) {

@@ -1,13 +1,9 @@
 package dev.jvt.engine;
 
-import dev.jvt.engine.host.Prerequisites;
-
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A machine's block devices, prepared once per machine and kept across restarts:
@@ -30,7 +26,7 @@ record Storage(List<String> args) {
             return new Storage(List.of());
         }
         Path state = work.resolve("state.qcow2");
-        qemuImg(List.of("create", "-q", "-f", "qcow2", state.toString(), "1M"));
+        dev.jvt.engine.image.QemuImg.run(List.of("create", "-q", "-f", "qcow2", state.toString(), "1M"));
         a.addAll(List.of("-drive", "if=none,id=jvt-state,format=qcow2,file=" + state));
 
         boolean bootDisk = config.boot().equals("disk");
@@ -47,12 +43,12 @@ record Storage(List<String> args) {
             String format;
             if (d.path() == null) {
                 Path scratch = work.resolve(id + ".qcow2");
-                qemuImg(List.of("create", "-q", "-f", "qcow2", scratch.toString(), d.size()));
+                dev.jvt.engine.image.QemuImg.run(List.of("create", "-q", "-f", "qcow2", scratch.toString(), d.size()));
                 file = scratch.toString();
                 format = "qcow2";
             } else if (d.overlay()) {
                 Path overlay = work.resolve(id + "-overlay.qcow2");
-                qemuImg(List.of("create", "-q", "-f", "qcow2", "-F", d.format(), "-b", d.path().toAbsolutePath().toString(),
+                dev.jvt.engine.image.QemuImg.run(List.of("create", "-q", "-f", "qcow2", "-F", d.format(), "-b", d.path().toAbsolutePath().toString(),
                         overlay.toString()));
                 file = overlay.toString();
                 format = "qcow2";
@@ -75,26 +71,5 @@ record Storage(List<String> args) {
             c++;
         }
         return new Storage(List.copyOf(a));
-    }
-
-    static String qemuImg(List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Prerequisites.qemuImg().toString());
-        cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("qemu-img " + String.join(" ", args) + " did not finish");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException("qemu-img " + String.join(" ", args) + " failed: " + out.strip());
-        }
-        return out;
     }
 }
