@@ -193,7 +193,7 @@ final class Recorder {
             Path log = bundle.log(key, index);
             Path tx = bundle.transcript(key, index);
             Path timeline = bundle.timeline(key, index);
-            new dev.jvt.engine.replay.Timeline(marks, samples).write(timeline);
+            new dev.jvt.engine.replay.Timeline(startNanos / 1e9, marks, samples).write(timeline);
             Files.write(tx, Arrays.copyOfRange(transcript, Math.min(consoleStart, transcript.length), transcript.length));
             Map<String, String> sha = new LinkedHashMap<>();
             for (String img : images.keySet()) {

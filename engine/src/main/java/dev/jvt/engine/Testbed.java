@@ -95,7 +95,7 @@ public final class Testbed implements AutoCloseable {
         public synchronized void stepStarted(dev.jvt.engine.events.TestRun test, dev.jvt.engine.events.Step step) {
             if (step.parent() == null) {
                 numbers.put(step, ++steps);
-                mark("step", steps, test == null ? null : test.name(), step.title());
+                mark("step", steps, test == null ? null : test.name(), step.label());
             }
         }
 
@@ -103,11 +103,11 @@ public final class Testbed implements AutoCloseable {
         public synchronized void stepFinished(dev.jvt.engine.events.TestRun test, dev.jvt.engine.events.Step step) {
             boolean broke = step.status() != dev.jvt.engine.events.Status.PASSED;
             if (broke && test != null && failed.add(test)) {
-                mark("failure", steps, test.name(), step.title());
+                mark("failure", steps, test.name(), step.label());
             }
             Integer n = numbers.remove(step);
             if (n != null) {
-                mark("step-end", n, test == null ? null : test.name(), step.title());
+                mark("step-end", n, test == null ? null : test.name(), step.label());
             }
         }
 

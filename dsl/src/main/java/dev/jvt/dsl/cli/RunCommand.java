@@ -111,10 +111,14 @@ public final class RunCommand implements Callable<Integer> {
                 new RunOptions(deterministic, record, verbose, bundle));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
         PrintWriter o = spec.commandLine().getOut();
+        int code = summary.exitCode();
         if (record) {
             o.println("jvt: recorded; replay with: jvt replay " + runDir);
+            if (code == 1) {
+                // without --scenario, jvt replay --at failure opens the scenario that failed
+                o.println("jvt: stand inside the failure with: jvt replay " + dev.jvt.engine.Shell.quote(runDir.toString()) + " --repl --at failure");
+            }
         }
-        int code = summary.exitCode();
         if (deterministic && repeat > 1) {
             List<String> differences = TranscriptComparison.compare(summary.scenarios());
             if (differences.isEmpty()) {

@@ -9,12 +9,8 @@ import groovy.lang.MissingPropertyException;
 import org.codehaus.groovy.control.CompilationFailedException;
 import org.jline.reader.Candidate;
 import org.jline.reader.Completer;
-import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
-import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.ParsedLine;
-import org.jline.reader.UserInterruptException;
-import org.jline.reader.impl.DefaultParser;
 import org.jline.terminal.Attributes;
 import org.jline.terminal.Terminal;
 
@@ -24,7 +20,6 @@ import java.io.PrintWriter;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.math.BigInteger;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -91,57 +86,19 @@ public final class Repl {
     /** Reads plain lines (no terminal): each is echoed after the prompt, then its result. Returns at EOF or exit. */
     public void runPlain(BufferedReader in) throws IOException {
         banner();
-        String line;
-        while (true) {
-            out.print(prompt());
-            out.flush();
-            line = in.readLine();
-            if (line == null) {
-                out.println();
-                break;
-            }
-            out.println(line);
-            if (!handle(line)) {
-                break;
-            }
-        }
-        out.flush();
+        ReplLoop.plain(in, out, this::prompt, this::handle);
     }
 
     /** The interactive loop on a real terminal. Returns on exit, Ctrl-D. */
     public void runInteractive(Terminal term) {
         this.terminal = term;
-        DefaultParser parser = new DefaultParser();
-        LineReader reader = LineReaderBuilder.builder()
-                .terminal(term)
-                .appName("jvt")
-                .parser(parser)
-                .completer(new ReplCompleter())
-                .variable(LineReader.HISTORY_FILE, Path.of(System.getProperty("user.home"), ".jvt_history"))
-                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
-                .build();
-        term.handle(Terminal.Signal.INT, s -> {
+        banner();
+        ReplLoop.interactive(term, out, new ReplCompleter(), () -> {
             Future<?> f = running;
             if (f != null) {
                 f.cancel(true);
             }
-        });
-        banner();
-        while (true) {
-            String line;
-            try {
-                line = reader.readLine(prompt());
-            } catch (UserInterruptException e) {
-                continue; // Ctrl-C at the prompt clears the line
-            } catch (EndOfFileException e) {
-                out.println();
-                break;
-            }
-            if (!handle(line)) {
-                break;
-            }
-        }
-        out.flush();
+        }, this::prompt, this::handle);
     }
 
     private void banner() {

@@ -52,6 +52,7 @@ public final class PausedReplay implements AutoCloseable {
     private final Timeline timeline;
     private final byte[] recorded;
     private final Path work;
+    private final Path bundleDir;
     private final QemuSession session;
     private final Qmp qmp;
     /** What the guest wrote on its console since instruction 0 (cut back when a snapshot is loaded). */
@@ -63,7 +64,7 @@ public final class PausedReplay implements AutoCloseable {
     private String diverged;
     private long chunk = 200_000_000L;
 
-    private PausedReplay(String machine, Bundle.Segment segment, Timeline timeline, byte[] recorded, Path work, QemuSession session,
+    private PausedReplay(Path bundleDir, String machine, Bundle.Segment segment, Timeline timeline, byte[] recorded, Path work, QemuSession session,
                          Path gdbSocket, ByteArrayOutputStream console) {
         this.consoleSink = console;
         this.machine = machine;
@@ -71,6 +72,7 @@ public final class PausedReplay implements AutoCloseable {
         this.timeline = timeline;
         this.recorded = recorded;
         this.work = work;
+        this.bundleDir = bundleDir.toAbsolutePath();
         this.session = session;
         this.qmp = session.qmp();
         this.gdbSocket = gdbSocket;
@@ -118,7 +120,10 @@ public final class PausedReplay implements AutoCloseable {
             if (s.commandPort() != null) {
                 QemuSession.drain(s.commandPort().in(), "jvt-timetravel-drain-" + segment.machine());
             }
-            return new PausedReplay(segment.machine(), segment, timeline, recorded, work, s, gdbSocket, sink);
+            PausedReplay r = new PausedReplay(bundleDir, segment.machine(), segment, timeline, recorded, work, s, gdbSocket, sink);
+            // instruction 0: every move backwards has a snapshot to start from
+            r.snapshot();
+            return r;
         } catch (IOException | RuntimeException e) {
             dev.jvt.engine.WorkFolder.delete(work);
             throw e;
@@ -135,6 +140,11 @@ public final class PausedReplay implements AutoCloseable {
 
     public Timeline timeline() {
         return timeline;
+    }
+
+    /** The console transcript as recorded. */
+    public byte[] recorded() {
+        return recorded.clone();
     }
 
     public Path gdbSocket() {
@@ -349,6 +359,30 @@ public final class PausedReplay implements AutoCloseable {
     /** Registers of the (first) CPU, from {@code info registers}. */
     public Map<String, BigInteger> registers() {
         return Registers.parse(monitor("info registers"));
+    }
+
+    /**
+     * The guest kernel's stack here, symbolized (see {@link KernelSymbols#backtrace}); the symbols
+     * come from the built-in guest's kernel when the recording booted that kernel.
+     */
+    public String backtrace() {
+        int k = segment.argv().indexOf("-kernel");
+        if (k < 0) {
+            throw JvtException.badInput(machine + ": the recording booted no -kernel, so there is no kernel to take symbols from");
+        }
+        Path kernel = Path.of(segment.argv().get(k + 1).replace("${BUNDLE}", bundleDir.toString()));
+        Path kit = Prerequisites.guestKit().kernel();
+        try {
+            if (!Bundle.sha256(kernel).equals(Bundle.sha256(kit))) {
+                throw JvtException.badInput(machine + ": the recorded kernel is not this host's built-in guest kernel " + kit
+                        + ", whose symbols jvt can read; put the recorded kernel's System.map or kallsyms at " + KernelSymbols.cached(kernel));
+            }
+        } catch (IOException e) {
+            throw JvtException.infrastructure("cannot read " + kernel + ": " + e.getMessage(), e);
+        }
+        KernelSymbols syms = java.nio.file.Files.isRegularFile(KernelSymbols.cached(kernel)) ? KernelSymbols.load(KernelSymbols.cached(kernel))
+                : KallsymsCapture.capture(kit);
+        return syms.backtrace(registers(), KernelSymbols.viaMonitor(c -> qmp.hmp(c, Duration.ofSeconds(30))));
     }
 
     /** Read-only monitor commands only: anything else would change the guest and the replay would no longer be the recording. */

@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -112,7 +111,9 @@ public final class Replayer {
             throw JvtException.badInput("jvt replay: the bundle " + bundle + " holds no recording");
         }
         for (JsonNode s : segments) {
-            verify(bundle, s);
+            Map<String, String> sha = new java.util.LinkedHashMap<>();
+            s.path("sha256").fields().forEachRemaining(e -> sha.put(e.getKey(), e.getValue().asText()));
+            verify(bundle, sha);
         }
         // two at a time: each replay is one busy TCG thread
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
@@ -146,10 +147,8 @@ public final class Replayer {
     }
 
     /** Every file the segment names exists and has the hash it had when recorded. */
-    private static void verify(Path bundle, JsonNode s) throws IOException {
-        Iterator<Map.Entry<String, JsonNode>> it = s.path("sha256").fields();
-        while (it.hasNext()) {
-            Map.Entry<String, JsonNode> e = it.next();
+    static void verify(Path bundle, Map<String, String> sha256) throws IOException {
+        for (Map.Entry<String, String> e : sha256.entrySet()) {
             Path f = bundle.resolve(e.getKey()).normalize();
             if (!f.startsWith(bundle)) {
                 throw JvtException.badInput("jvt replay: the manifest names a file outside the bundle: " + e.getKey());
@@ -158,9 +157,9 @@ public final class Replayer {
                 throw JvtException.badInput("jvt replay: the bundle lacks " + e.getKey() + " (" + f + ")");
             }
             String actual = Bundle.sha256(f);
-            if (!actual.equals(e.getValue().asText())) {
+            if (!actual.equals(e.getValue())) {
                 throw JvtException.badInput("jvt replay: " + e.getKey() + " was changed after recording (sha256 " + actual.substring(0, 12)
-                        + "…, recorded " + e.getValue().asText().substring(0, 12) + "…): the bundle is not what was recorded");
+                        + "…, recorded " + e.getValue().substring(0, 12) + "…): the bundle is not what was recorded");
             }
         }
     }

@@ -24,8 +24,10 @@ import java.util.Map;
  * </ul>
  * Every entry also has the host's seconds since the recording started and how many console bytes
  * jvt had read by then. The guest had written at least that many when the count was taken.
+ * {@code origin} is when the recording started on the recording JVM's monotonic clock, in seconds:
+ * the same clock for every machine of a run, so times of two machines can be compared.
  */
-public record Timeline(List<Mark> marks, List<Sample> samples) {
+public record Timeline(double origin, List<Mark> marks, List<Sample> samples) {
 
     /**
      * A point of the run. kind: test, step, step-end, failure, test-end. {@code step} is the
@@ -42,6 +44,16 @@ public record Timeline(List<Mark> marks, List<Sample> samples) {
                 default -> kind;
             };
         }
+
+        /** Where a machine standing here is: "at the failure of …", "in step 3 …", "after step 3 …". */
+        public String position(boolean exactly) {
+            return switch (kind) {
+                case "failure" -> (exactly ? "at the " : "after the ") + describe();
+                case "step" -> "in " + describe();
+                case "test" -> (exactly ? "at the " : "in test '" + test + "', after its ") + describe();
+                default -> "after the " + describe();
+            };
+        }
     }
 
     /** The instruction count and console length at a host time. */
@@ -55,6 +67,7 @@ public record Timeline(List<Mark> marks, List<Sample> samples) {
 
     public void write(Path file) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("origin", origin);
         m.put("marks", marks);
         m.put("samples", samples);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -75,7 +88,7 @@ public record Timeline(List<Mark> marks, List<Sample> samples) {
             for (JsonNode s : n.path("samples")) {
                 samples.add(new Sample(s.path("seconds").asDouble(), s.path("icount").asLong(-1), s.path("console").asLong()));
             }
-            return new Timeline(marks, samples);
+            return new Timeline(n.path("origin").asDouble(), marks, samples);
         } catch (IOException e) {
             throw JvtException.badInput("jvt replay: cannot read " + file + ": " + e.getMessage());
         }
@@ -139,15 +152,31 @@ public record Timeline(List<Mark> marks, List<Sample> samples) {
         return prev.seconds();
     }
 
-    /** The last mark at or before {@code icount}: which step or test the guest was in. */
-    public java.util.Optional<Mark> markAt(long icount) {
-        Mark best = null;
+    /**
+     * Which step or test the guest was in at {@code icount}: the last mark before it; when several
+     * marks share that count (a step's end, the next step's start, ...), {@code arrived} (the mark
+     * a move went to) if it is one of them, else the first of them when {@code icount} is theirs.
+     */
+    public java.util.Optional<Mark> markAt(long icount, Mark arrived) {
+        long at = -1;
         for (Mark m : marks) {
             if (m.icount() >= 0 && m.icount() <= icount) {
-                best = m;
+                at = Math.max(at, m.icount());
             }
         }
-        return java.util.Optional.ofNullable(best);
+        long x = at;
+        List<Mark> there = marks.stream().filter(m -> m.icount() == x).toList();
+        if (there.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        if (arrived != null && there.contains(arrived)) {
+            return java.util.Optional.of(arrived);
+        }
+        return java.util.Optional.of(x == icount ? there.get(0) : there.get(there.size() - 1));
+    }
+
+    public java.util.Optional<Mark> markAt(long icount) {
+        return markAt(icount, null);
     }
 
     /** The last instruction count the recorder saw (a safe place to stop: the recorded quit comes after it). */
