@@ -123,7 +123,7 @@ public final class ReplayRepl {
             case "machines" -> handles.keySet().forEach(n -> out.println("  " + n + (n.equals(current) ? " (current)" : "")));
             case "use" -> use(arg);
             case "back" -> move(travel.back(duration(arg)));
-            case "forward" -> move(travel.forward(duration(arg)));
+            case "forward" -> move(arg.isEmpty() ? travel.forward() : travel.forward(duration(arg)));
             case "goto" -> {
                 if (arg.isEmpty()) {
                     throw JvtException.badInput("goto WHERE: failure, failure-2s, step:N, icount:N, start or end");
@@ -202,7 +202,7 @@ public final class ReplayRepl {
                 Inside the recording (read-only; every machine moves together):
                   where                  each machine's instruction count, recorded time, step, console position
                   back [DUR]             go back in recorded time (default 1s; 500ms, 2s, ...)
-                  forward [DUR]          go forward
+                  forward                return to where the last 'back' started (exactly);  forward DUR  go forward in time
                   goto WHERE             failure, failure-2s, step:N, step:N+500ms, icount:N, start, end
                   next-step | prev-step  the start of the next / previous step;  marks  lists the steps and failures
                   info WHAT | x/FMT ADDR | xp/FMT ADDR   monitor reads on the current machine

@@ -63,6 +63,7 @@ public final class PausedReplay implements AutoCloseable {
     private int snapshotCounter;
     private String diverged;
     private long chunk = 200_000_000L;
+    private volatile boolean snapshotsOnTheWay = true;
 
     private PausedReplay(Path bundleDir, String machine, Bundle.Segment segment, Timeline timeline, byte[] recorded, Path work, QemuSession session,
                          Path gdbSocket, ByteArrayOutputStream console) {
@@ -123,6 +124,7 @@ public final class PausedReplay implements AutoCloseable {
             PausedReplay r = new PausedReplay(bundleDir, segment.machine(), segment, timeline, recorded, work, s, gdbSocket, sink);
             // instruction 0: every move backwards has a snapshot to start from
             r.snapshot();
+            r.guardBreak();
             return r;
         } catch (IOException | RuntimeException e) {
             dev.jvt.engine.WorkFolder.delete(work);
@@ -214,17 +216,33 @@ public final class PausedReplay implements AutoCloseable {
             if (ran > 0 && moved > 0) {
                 chunk = Math.max(1_000_000L, (long) (moved * (SNAPSHOT_EVERY_SECONDS * 1e9 / ran)));
             }
-            if ((System.nanoTime() - lastSnapshot) / 1e9 >= SNAPSHOT_EVERY_SECONDS * 0.8 && now < target) {
+            if (snapshotsOnTheWay && (System.nanoTime() - lastSnapshot) / 1e9 >= SNAPSHOT_EVERY_SECONDS * 0.8 && now < target) {
                 snapshot();
                 lastSnapshot = System.nanoTime();
             }
         }
         settle();
+        guardBreak();
         Position p = check(now, (System.nanoTime() - t0) / 1e9, loads);
-        if (p.diverged() == null && (snapshots.floorEntry(now) == null || now - snapshots.floorKey(now) > chunk / 2)) {
+        if (snapshotsOnTheWay && p.diverged() == null && (snapshots.floorEntry(now) == null || now - snapshots.floorKey(now) > chunk / 2)) {
             snapshot();
         }
         return p;
+    }
+
+    /** While paused, the one replay break waits before the recorded end, so a resume from elsewhere (gdb's continue) stops there. */
+    private void guardBreak() {
+        if (icount() < guard) {
+            qmp.execute("replay-break", Map.of("icount", guard), Duration.ofSeconds(10));
+        }
+    }
+
+    /**
+     * Whether moves forward take a snapshot about every second of replay (the default; what makes
+     * going back fast). Off, a move is a plain replay: the baseline of {@code jvt bench replay}'s seek.
+     */
+    public void snapshotsOnTheWay(boolean on) {
+        this.snapshotsOnTheWay = on;
     }
 
     /** Saves a snapshot here (skipped when QEMU says the replay cannot be saved at this instruction). */

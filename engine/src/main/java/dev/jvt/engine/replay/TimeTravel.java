@@ -49,6 +49,8 @@ public final class TimeTravel implements AutoCloseable {
     private final String primary;
     /** The mark the last move went to, per machine (of several marks at one instruction, the one the user asked for). */
     private volatile Map<String, Timeline.Mark> arrived = Map.of();
+    /** Where each {@code back} started, for {@link #forward()}. */
+    private final java.util.Deque<Target> returns = new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "jvt-timetravel");
         t.setDaemon(true);
@@ -243,15 +245,26 @@ public final class TimeTravel implements AutoCloseable {
         return out;
     }
 
-    /** Every machine {@code d} of recorded time earlier (negative: later). */
+    /** Every machine {@code d} of recorded time earlier; {@link #forward()} comes back here exactly. */
     public Target back(Duration d) {
+        Map<String, Long> here = new LinkedHashMap<>();
+        machines.forEach((n, m) -> here.put(n, m.icount()));
+        returns.push(new Target("back where the last 'back' started", here, arrived));
         double t = now(main()) - d.toNanos() / 1e9;
         return new Target(human(d) + " back", atTime(t));
     }
 
+    /** Every machine {@code d} of recorded time later. */
     public Target forward(Duration d) {
+        returns.clear();
         double t = now(main()) + d.toNanos() / 1e9;
         return new Target(human(d) + " forward", atTime(t));
+    }
+
+    /** Where the machines were before the last {@code back} (exactly, instruction for instruction); else one second forward. */
+    public Target forward() {
+        Target t = returns.poll();
+        return t != null ? t : forward(Duration.ofSeconds(1));
     }
 
     /** The start of the next (or, with {@code direction} -1, the previous) top-level step from where the main machine is. */
