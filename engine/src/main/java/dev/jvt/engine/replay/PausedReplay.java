@@ -39,8 +39,11 @@ public final class PausedReplay implements AutoCloseable {
     static final int MAX_SNAPSHOTS = 32;
     static final double SNAPSHOT_EVERY_SECONDS = Double.parseDouble(System.getProperty("jvt.replay.snapshotSeconds", "1.0"));
 
-    /** A snapshot this replay took: where it is and how much console the guest had written. */
-    record Snapshot(String name, long icount, int console) {
+    /**
+     * A snapshot this replay took: where it is, how much console the guest had written, and how
+     * many seconds a replay from instruction 0 takes to get there (what thinning spaces evenly).
+     */
+    record Snapshot(String name, long icount, int console, double replaySeconds) {
     }
 
     /** Where a move ended. {@code diverged} is null when the console matched the recording. */
@@ -61,8 +64,9 @@ public final class PausedReplay implements AutoCloseable {
     private final long guard;
     private final Path gdbSocket;
     private int snapshotCounter;
+    /** Seconds of replay from instruction 0 to here (measured on the way, reset by a snapshot load). */
+    private double replaySeconds;
     private String diverged;
-    private long chunk = 200_000_000L;
     private volatile boolean snapshotsOnTheWay = true;
 
     private PausedReplay(Path bundleDir, String machine, Bundle.Segment segment, Timeline timeline, byte[] recorded, Path work, QemuSession session,
@@ -199,32 +203,27 @@ public final class PausedReplay implements AutoCloseable {
             if (best == null) {
                 throw JvtException.badInput(machine + ": no snapshot at or before instruction " + target + " (the replay is at " + now + ")");
             }
+            LOG.debug("{}: to {} from the snapshot at {} (the replay is at {}; snapshots at {})", machine, target, best.getKey(), now, snapshots.keySet());
             load(best.getValue());
             loads++;
             now = best.getKey();
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        long lastSnapshot = System.nanoTime();
+        long every = (long) (SNAPSHOT_EVERY_SECONDS * 1e9);
+        long nextSnapshot = System.nanoTime() + every;
         while (now < target) {
-            long stop = Math.min(target, now + chunk);
-            long c0 = System.nanoTime();
-            runTo(stop, deadline);
-            long ran = System.nanoTime() - c0;
-            long moved = stop - now;
-            now = stop;
-            // aim at chunks of about a second of replay, so a snapshot is never far behind
-            if (ran > 0 && moved > 0) {
-                chunk = Math.max(1_000_000L, (long) (moved * (SNAPSHOT_EVERY_SECONDS * 1e9 / ran)));
-            }
-            if (snapshotsOnTheWay && (System.nanoTime() - lastSnapshot) / 1e9 >= SNAPSHOT_EVERY_SECONDS * 0.8 && now < target) {
-                snapshot();
-                lastSnapshot = System.nanoTime();
+            // a stretch of the log can replay far slower than the rest (many events per instruction),
+            // so the replay is paused by time, not by instruction count, for the snapshots on the way
+            now = runTo(target, deadline, snapshotsOnTheWay ? nextSnapshot : Long.MAX_VALUE);
+            if (now < target) {
+                // QEMU refuses a snapshot while replay events are queued: then try again soon
+                nextSnapshot = System.nanoTime() + (snapshot() ? every : every / 5);
             }
         }
         settle();
         guardBreak();
         Position p = check(now, (System.nanoTime() - t0) / 1e9, loads);
-        if (snapshotsOnTheWay && p.diverged() == null && (snapshots.floorEntry(now) == null || now - snapshots.floorKey(now) > chunk / 2)) {
+        if (snapshotsOnTheWay && p.diverged() == null && (snapshots.floorEntry(now) == null || p.seconds() > SNAPSHOT_EVERY_SECONDS / 2)) {
             snapshot();
         }
         return p;
@@ -245,36 +244,51 @@ public final class PausedReplay implements AutoCloseable {
         this.snapshotsOnTheWay = on;
     }
 
-    /** Saves a snapshot here (skipped when QEMU says the replay cannot be saved at this instruction). */
-    public synchronized void snapshot() {
+    /**
+     * Saves a snapshot here; false when it was skipped (QEMU says the replay cannot be saved at this
+     * instruction, or the console so far is not the recording's).
+     */
+    public synchronized boolean snapshot() {
         long at = icount();
         if (snapshots.containsKey(at)) {
-            return;
+            return true;
         }
         settle();
         byte[] got = consoleBytes();
         if (got.length > recorded.length || Replayer.firstDifference(java.util.Arrays.copyOf(recorded, got.length), got) >= 0) {
-            return; // never keep a state whose console is not the recording's
+            return false; // never keep a state whose console is not the recording's
         }
         String name = "jvt-travel-" + (++snapshotCounter);
         String out = qmp.hmp("savevm " + name, Duration.ofSeconds(60));
         if (!out.isBlank()) {
             // "Record/replay does not allow making snapshot right now": events are queued at this point
             LOG.debug("{}: no snapshot at {}: {}", machine, at, out.strip());
-            return;
+            return false;
         }
-        snapshots.put(at, new Snapshot(name, at, got.length));
+        snapshots.put(at, new Snapshot(name, at, got.length, replaySeconds));
+        LOG.debug("{}: snapshot {} at {}", machine, name, at);
         thin();
+        return true;
     }
 
-    /** At most {@link #MAX_SNAPSHOTS} (each holds the guest's used memory): every other one of the older half goes. */
+    /**
+     * At most {@link #MAX_SNAPSHOTS} (each holds the guest's used memory): the one whose neighbours
+     * are closest in replay time goes, so the longest replay a move back needs stays as short as it can.
+     * The first (instruction 0) and the last are kept.
+     */
     private void thin() {
-        if (snapshots.size() <= MAX_SNAPSHOTS) {
-            return;
-        }
-        List<Snapshot> older = new ArrayList<>(snapshots.values()).subList(0, snapshots.size() / 2);
-        for (int i = 1; i < older.size(); i += 2) {
-            Snapshot s = older.get(i);
+        while (snapshots.size() > MAX_SNAPSHOTS) {
+            List<Snapshot> all = new ArrayList<>(snapshots.values());
+            int drop = 1;
+            double gap = Double.MAX_VALUE;
+            for (int i = 1; i < all.size() - 1; i++) {
+                double g = all.get(i + 1).replaySeconds() - all.get(i - 1).replaySeconds();
+                if (g < gap) {
+                    gap = g;
+                    drop = i;
+                }
+            }
+            Snapshot s = all.get(drop);
             qmp.hmp("delvm " + s.name(), Duration.ofSeconds(60));
             snapshots.remove(s.icount());
         }
@@ -296,28 +310,34 @@ public final class PausedReplay implements AutoCloseable {
             consoleSink.reset();
             consoleSink.write(recorded, 0, s.console());
         }
+        replaySeconds = s.replaySeconds();
         last = s;
     }
 
     private Snapshot last;
 
-    /** Lets the guest run until instruction {@code stop} (a replay break), and waits for the pause. */
-    private void runTo(long stop, long deadline) {
+    /**
+     * Lets the guest run until instruction {@code stop} (a replay break) and waits for the pause;
+     * at {@code pauseAt} (a {@link System#nanoTime}) it pauses the guest itself. Returns the
+     * instruction count it paused at.
+     */
+    private long runTo(long stop, long deadline, long pauseAt) {
         qmp.execute("replay-break", Map.of("icount", stop), Duration.ofSeconds(10));
+        long started = System.nanoTime();
         qmp.execute("cont");
-        while (true) {
+        boolean paused = false;
+        while (session.isAlive()) {
             JsonNode st = qmp.execute("query-status");
             if (!st.path("running").asBoolean(true)) {
                 long at = icount();
-                if (at >= stop) {
-                    return;
+                if (at >= stop || paused) {
+                    replaySeconds += (System.nanoTime() - started) / 1e9;
+                    return at;
                 }
-                if (!session.isAlive()) {
-                    break;
-                }
-            }
-            if (!session.isAlive()) {
-                break;
+            } else if (!paused && System.nanoTime() > pauseAt) {
+                qmp.execute("stop");
+                paused = true;
+                continue;
             }
             if (System.nanoTime() > deadline) {
                 qmp.execute("stop");
