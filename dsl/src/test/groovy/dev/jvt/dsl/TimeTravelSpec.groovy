@@ -63,6 +63,7 @@ class TimeTravelSpec extends Specification {
         def console = shell.answer(ALPHA, 'console 4')
         console.contains('alpha: the last line before the failure')
         !console.contains('alpha: after the failure')
+        !console.contains('\u001b') // the shell's escape sequences are shown as ^[, not sent to the terminal
 
         and: 'where the guest kernel was, symbolized'
         shell.answer(ALPHA, 'backtrace') =~ /RIP: ffffffff[0-9a-f]+ [a-z_0-9.]+\+0x[0-9a-f]+\/0x[0-9a-f]+/

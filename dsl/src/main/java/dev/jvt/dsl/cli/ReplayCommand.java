@@ -96,8 +96,8 @@ public final class ReplayCommand implements Callable<Integer> {
                     return 1;
                 }
                 TimeTravel.Found x = f.get();
-                out.printf(Locale.ROOT, "%s: line %d \"%s\" was written at icount %d, %s (found in %.1f s)%n", x.machine(), x.line(), x.text(),
-                        x.icount(), x.where(), (System.nanoTime() - t0) / 1e9);
+                out.printf(Locale.ROOT, "%s: line %d \"%s\" was written at icount %d, %s (found in %.1f s)%n", x.machine(), x.line(),
+                        dev.jvt.dsl.repl.ReplayHandle.visible(x.text()), x.icount(), x.where(), (System.nanoTime() - t0) / 1e9);
                 out.println("stand there with: jvt replay " + target + " --repl --machine " + x.machine() + " --at icount:" + x.icount());
                 if (!repl) {
                     return 0;

@@ -86,4 +86,21 @@ public final class ReplayHandle {
     public String toString() {
         return replay.machine() + " (replay)";
     }
+
+    /**
+     * Console text as a terminal should show it: control characters other than newline and tab as
+     * ^X (so a shell's escape sequence, such as busybox's cursor query {@code ESC[6n}, is shown, not
+     * obeyed: a terminal would answer that one by typing into the REPL).
+     */
+    public static String visible(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        for (char c : text.toCharArray()) {
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+                b.append('^').append((char) (c ^ 0x40));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
 }

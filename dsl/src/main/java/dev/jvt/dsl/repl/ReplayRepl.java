@@ -144,7 +144,7 @@ public final class ReplayRepl {
             case "console" -> {
                 int n = arg.isEmpty() ? 20 : Integer.parseInt(arg);
                 out.println("(the console of " + current + " up to this point, last " + n + " lines)");
-                out.println(handles.get(current).consoleTail(n));
+                out.println(ReplayHandle.visible(handles.get(current).consoleTail(n)));
             }
             case "gdb" -> {
                 if (machine().gdbSocket() == null) {
