@@ -57,7 +57,7 @@ class JvtExtensionSpec extends Specification {
                     expect: box.execute('test -e /root/left-behind')[0] == 1
                 }
             }
-        ''')
+        ''', ['jvt.reuse': 'false']) // the boot's own steps are checked below
         run = runs.resolve('latest').toRealPath()
         def json = new JsonSlurper()
         def files = Files.list(run.resolve('allure-results')).toList()

@@ -183,6 +183,125 @@ public final class Machine implements AutoCloseable {
         });
     }
 
+    /**
+     * Launches the machine and waits for its boot, or, when boot reuse is on and the boot cache
+     * holds this very boot (see {@link BootCache}), starts it from there instead; a fresh boot is
+     * then stored for the next run. A cache entry that fails its check, or does not come up, is
+     * deleted and the machine boots.
+     */
+    public void bootOrRestore() {
+        String key = qemu.bootCacheKey();
+        String corrupt = null;
+        if (key != null) {
+            java.util.Optional<BootCache.Entry> e = BootCache.lookup(key);
+            if (e.isPresent()) {
+                String bad = BootCache.verify(e.get());
+                if (bad == null && restore(e.get())) {
+                    return;
+                }
+                if (bad != null) {
+                    LOG.warn("{}: boot cache entry {} is not used and deleted: {}", config.name(), e.get().dir(), bad);
+                    corrupt = "boot cache entry " + key + " is corrupt (" + bad + "): deleted, booting";
+                }
+                BootCache.remove(e.get().dir());
+            }
+        }
+        long t0 = System.nanoTime();
+        launch();
+        if (corrupt != null) {
+            // once QEMU runs: the transcript file is opened by the first start
+            note(corrupt);
+        }
+        int from = console.byteCount();
+        waitBooted();
+        if (key != null) {
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            try {
+                events.step(config.name(), "store the boot in the boot cache", () -> {
+                    try {
+                        byte[] all = console.bytes();
+                        BootCache.store(key, current.get().qmp(), qemu.bootWrittenDisks(), java.util.Arrays.copyOfRange(all, Math.min(from, all.length), all.length), seconds);
+                    } catch (IOException x) {
+                        throw JvtException.infrastructure(config.name() + ": cannot store the boot: " + x.getMessage(), x);
+                    }
+                });
+            } catch (RuntimeException x) {
+                // the machine runs on: a boot that could not be stored is only a slower next run
+                LOG.warn("{}: the boot was not stored in the boot cache: {}", config.name(), x.getMessage());
+            }
+        }
+    }
+
+    /** Starts the machine from boot cache entry {@code e}; false (the machine stopped again) when it does not come up. */
+    private boolean restore(BootCache.Entry e) {
+        try {
+            events.step(Action.of(config.name(), "restore").titled("restored from boot cache"), () -> {
+                booted = false;
+                byte[] bootConsole;
+                try {
+                    qemu.placeBootDisks(e.dir().resolve("disks"), e.disks().keySet());
+                    bootConsole = e.console();
+                } catch (IOException x) {
+                    throw JvtException.infrastructure(config.name() + ": cannot read the boot cache entry " + e.dir() + ": " + x.getMessage(), x);
+                }
+                String state = e.state().toString().replace("'", "'\\''");
+                QemuSession s = current.start(sk -> List.of("-incoming", "exec:cat '" + state + "'"));
+                try {
+                    Retry.until("restoring " + config.name() + " from the boot cache", Duration.ofSeconds(60), Duration.ofMillis(5), last -> {
+                        if (!s.isAlive()) {
+                            throw JvtException.infrastructure(config.name() + ": QEMU did not take the boot cache entry " + e.dir() + ":\n"
+                                    + s.process().logTail(5));
+                        }
+                        // the boot was stored paused, so the guest stays paused once its state is in: then it goes on
+                        String st = s.qmp().execute("query-status").path("status").asText();
+                        return st.equals("inmigrate") ? null : st;
+                    }, gave -> JvtException.infrastructure(config.name() + ": restoring from the boot cache did not finish within 60 s"));
+                    if (!s.qmp().execute("query-status").path("running").asBoolean(false)) {
+                        s.qmp().execute("cont");
+                    }
+                } catch (RuntimeException x) {
+                    s.close();
+                    throw x;
+                }
+                current.install(s, false);
+                // the transcript: the boot as it was, then where this run took over
+                console.feed(bootConsole, 0, bootConsole.length);
+                note(String.format(java.util.Locale.ROOT, "restored from boot cache entry %s (a boot of %.1f s, stored %s)", e.key(), e.bootSeconds(), e.created()));
+                for (Pattern p : config.expectConsole()) {
+                    console.waitFor(p, Duration.ofSeconds(1), "expectConsole /" + p.pattern() + "/ in the stored boot");
+                }
+                if (channel instanceof NoChannel) {
+                    booted = true;
+                    return;
+                }
+                // the guest's clock is the stored boot's: set it to now, which also shows the channel answers
+                long now = System.currentTimeMillis();
+                CommandChannel.Result r = channel.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1 || date -u -s @%d >/dev/null",
+                        now / 1000, now % 1000, now / 1000), Duration.ofSeconds(20));
+                if (r.status() != 0) {
+                    throw JvtException.infrastructure(config.name() + ": the restored guest could not set its clock: " + r.stderr().strip());
+                }
+                booted = true;
+            });
+            BootCache.touch(e);
+            return true;
+        } catch (RuntimeException x) {
+            LOG.warn("{}: boot cache entry {} did not come up ({}): deleted, booting", config.name(), e.dir(), x.getMessage());
+            stop();
+            console.endLine();
+            note("boot cache entry " + e.key() + " did not come up: booting");
+            return false;
+        }
+    }
+
+    /** A line of jvt's own in the console transcript, marked as such. */
+    private void note(String text) {
+        byte[] before = console.bytes();
+        boolean midLine = before.length > 0 && before[before.length - 1] != '\n';
+        byte[] b = ((midLine ? "\r\n" : "") + "[jvt: " + text + "]\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        console.feed(b, 0, b.length);
+    }
+
     /** Waits for the boot with the machine's {@code bootTimeout} (default {@link Timeouts#BOOT}). */
     public void waitBooted() {
         waitBooted(config.bootTimeout());

@@ -104,6 +104,53 @@ final class MachineQemu {
         return s;
     }
 
+    /**
+     * The boot cache key of this machine's boot, or null when its boot is not reused: reuse is
+     * off, the run records or is deterministic, the channel is not the agent (a console login or
+     * an SSH session belongs to the run), or a disk is written in place (the stored boot would not
+     * match it next time).
+     */
+    String bootCacheKey() {
+        RunOptions o = env.options();
+        if (o == null || !o.reuse() || mode() != QemuCommandLine.Mode.NORMAL || !(config.channel().equals("agent") || config.channel().equals("none"))) {
+            return null;
+        }
+        if (config.disks().stream().anyMatch(d -> d.path() != null && !d.overlay())) {
+            return null;
+        }
+        try {
+            Path sockets = work().resolve("s0");
+            List<String> argv = plannedCommandLine(sockets);
+            List<String> checks = new ArrayList<>();
+            config.expectConsole().forEach(p -> checks.add("expectConsole " + p.pattern()));
+            config.failOn().forEach(p -> checks.add("failOn " + p.pattern()));
+            checks.add("bootTimeout " + config.bootTimeout());
+            checks.add("channel " + config.channel());
+            checks.add("image " + (config.image() == null ? "-" : config.image().name()));
+            return BootCache.key(argv, List.of(env.sockets(), folder.dir()), checks);
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(MachineQemu.class).warn("{}: no boot reuse: {}", config.name(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** The disk files of the run's folder that a boot writes (overlays, scratch disks): a stored boot keeps them. */
+    List<Path> bootWrittenDisks() {
+        try (java.util.stream.Stream<Path> s = Files.list(work())) {
+            return s.filter(p -> p.getFileName().toString().matches("disk\\d+(-overlay)?\\.qcow2")).sorted().toList();
+        } catch (IOException e) {
+            throw JvtException.infrastructure(config.name() + ": cannot list its disks: " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts the disks a stored boot wrote in place of the fresh ones (before QEMU starts). */
+    void placeBootDisks(Path from, java.util.Collection<String> names) throws IOException {
+        storage();
+        for (String n : names) {
+            Files.copy(from.resolve(n), work().resolve(n), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     /** Notes a point of the run in the recording (under {@code --record}); see {@link Recorder#mark}. */
     void mark(String kind, int step, String test, String title) {
         Recorder r = recorder;

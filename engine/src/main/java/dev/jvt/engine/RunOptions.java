@@ -10,12 +10,23 @@ import java.nio.file.Path;
  * @param verbose       print every console line while running
  * @param bundle        with {@code record}: the folder that receives what a replay needs
  *                      (manifest, images, logs, transcripts); null otherwise
+ * @param reuse         boot reuse: a machine whose boot the boot cache holds starts from there
+ *                      (never under {@code record} or {@code deterministic}); see {@link BootCache}
  */
-public record RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle) {
+public record RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle, boolean reuse) {
     public static final RunOptions DEFAULT = new RunOptions(false, false, false, null);
 
     public RunOptions(boolean deterministic, boolean record, boolean verbose) {
         this(deterministic, record, verbose, null);
+    }
+
+    public RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle) {
+        this(deterministic, record, verbose, bundle, true);
+    }
+
+    /** These options with boot reuse on or off. */
+    public RunOptions withReuse(boolean on) {
+        return new RunOptions(deterministic, record, verbose, bundle, on);
     }
 
     /** The QEMU time mode these options ask for. */

@@ -164,10 +164,7 @@ public final class Testbed implements AutoCloseable {
 
     /** Launches every machine at once and waits until all booted. */
     public void boot() {
-        forEach(m -> {
-            m.launch();
-            m.waitBooted();
-        });
+        forEach(Machine::bootOrRestore);
     }
 
     /**
@@ -230,8 +227,7 @@ public final class Testbed implements AutoCloseable {
             if (m.isRunning()) {
                 m.crash();
             }
-            m.launch();
-            m.waitBooted();
+            m.bootOrRestore();
         });
     }
 

@@ -34,6 +34,7 @@ public final class BenchCommand implements Callable<Integer> {
         BENCHMARKS.put("rewind", dev.jvt.dsl.bench.RewindBenchmark::new);
         BENCHMARKS.put("replay", dev.jvt.dsl.bench.ReplayBenchmark::new);
         BENCHMARKS.put("guest", dev.jvt.dsl.bench.GuestBenchmark::new);
+        BENCHMARKS.put("reuse", dev.jvt.dsl.bench.ReuseBenchmark::new);
     }
 
     @Parameters(arity = "0..*", paramLabel = "BENCHMARK", description = "Which: ${COMPLETION-CANDIDATES} (default: all).",

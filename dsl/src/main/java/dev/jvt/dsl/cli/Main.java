@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 /** {@code jvt}: run scenarios, check the host, measure, replay, report, explore. */
 @Command(name = "jvt", mixinStandardHelpOptions = true, version = "jvt 0.1.0",
         description = "Test automation for virtual machines on QEMU.",
-        subcommands = {RunCommand.class, ReplayCommand.class, ReportCommand.class, ReplCommand.class, DoctorCommand.class, BenchCommand.class, ImagesCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, ReplayCommand.class, ReportCommand.class, ReplCommand.class, DoctorCommand.class, BenchCommand.class, ImagesCommand.class, CacheCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every test passed", "1:a test failed", "2:bad usage or a broken scenario script",
                 "3:a host prerequisite is missing", "4:infrastructure failure (QEMU died, disk full)"})

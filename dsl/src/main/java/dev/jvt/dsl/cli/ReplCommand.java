@@ -42,6 +42,9 @@ public final class ReplCommand implements Callable<Integer> {
     @Option(names = "--deterministic", description = "Instruction-counted virtual time and a fixed clock, as jvt run --deterministic.")
     boolean deterministic;
 
+    @Option(names = "--no-reuse", description = "Boot the machines, even when the boot cache holds their boot.")
+    boolean noReuse;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -70,7 +73,7 @@ public final class ReplCommand implements Callable<Integer> {
             terminal = null;
         }
         PrintWriter o = terminal != null ? terminal.writer() : spec.commandLine().getOut();
-        try (ReplSession session = new ReplSession(def, dir, new RunOptions(deterministic, false, false))) {
+        try (ReplSession session = new ReplSession(def, dir, new RunOptions(deterministic, false, false, null, !noReuse))) {
             session.start(test, o);
             session.pauseAll();
             Repl repl = new Repl(session, o);

@@ -65,6 +65,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print every console line.")
     boolean verbose;
 
+    @Option(names = "--no-reuse", description = "Boot every machine, even when the boot cache holds its boot (see jvt cache).")
+    boolean noReuse;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -108,7 +111,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         Path bundle = record ? runDir.toAbsolutePath().resolve("replay") : null;
         RunSettings settings = new RunSettings(runDir, parallel, filterPattern,
-                new RunOptions(deterministic, record, verbose, bundle));
+                new RunOptions(deterministic, record, verbose, bundle, !noReuse));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
         PrintWriter o = spec.commandLine().getOut();
         int code = summary.exitCode();

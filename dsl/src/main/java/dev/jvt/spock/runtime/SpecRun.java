@@ -65,7 +65,8 @@ public final class SpecRun {
      * clock). Recording is for {@code jvt run --record}: a spec rewinds, which a recording cannot.
      */
     static RunOptions options() {
-        return new RunOptions(Boolean.getBoolean("jvt.deterministic"), false, Boolean.getBoolean("jvt.verbose"));
+        return new RunOptions(Boolean.getBoolean("jvt.deterministic"), false, Boolean.getBoolean("jvt.verbose"), null,
+                !"false".equals(System.getProperty("jvt.reuse", "true")));
     }
 
     /** {@code rewind}: every feature iteration starts from the snapshot taken after setupSpec. */

@@ -40,4 +40,25 @@ public final class QemuImg {
         }
         return out;
     }
+
+    /**
+     * The backing file a qcow2 names in its header (an overlay's base image), resolved against the
+     * overlay's folder; empty when it has none or is not a qcow2.
+     */
+    public static java.util.Optional<Path> backingFile(Path qcow2) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(qcow2)) {
+            java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate(20);
+            if (ch.read(h, 0) < 20 || h.getInt(0) != 0x514649fb) {
+                return java.util.Optional.empty();
+            }
+            long offset = h.getLong(8);
+            int length = h.getInt(16);
+            if (offset == 0 || length <= 0 || length > 4096) {
+                return java.util.Optional.empty();
+            }
+            java.nio.ByteBuffer name = java.nio.ByteBuffer.allocate(length);
+            ch.read(name, offset);
+            return java.util.Optional.of(qcow2.toAbsolutePath().getParent().resolve(new String(name.array(), 0, name.position(), StandardCharsets.UTF_8)));
+        }
+    }
 }

@@ -1,0 +1,393 @@
+package dev.jvt.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jvt.engine.host.Host;
+import dev.jvt.engine.qemu.Qmp;
+import dev.jvt.engine.replay.Bundle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * Booted machines kept across runs: after a machine booted (every {@code expectConsole} seen, the
+ * channel answering) its whole state (memory and devices, as QEMU migrates it to a file, plus the
+ * disk overlays the boot wrote) is stored under a key made of everything that decides how it
+ * boots; the next boot with that key starts QEMU with {@code -incoming} from it instead.
+ *
+ * <p>The key: the format of this cache, QEMU's binary (its content hash), the
+ * command line with the run's own folders replaced by placeholders, the content hash of every
+ * file the command line names (kernel, initrd, firmware, disk images, the backing file of each
+ * overlay), and what the host checks during the boot (expectConsole, failOn, boot timeout, channel).
+ * An entry holds the CRC-32C of its files (30 ms for a 100 MB state, where SHA-256 takes 0.9 s in
+ * the launcher's C1-only JVM: a check against damage, not against someone who can write the cache)
+ * and is not used when a file no longer has it.
+ *
+ * <p>The cache is {@code <jvt cache>/boot}, bounded by {@code JVT_BOOT_CACHE_MAX} (default 2G),
+ * least recently used entries deleted first.
+ */
+public final class BootCache {
+    private static final Logger LOG = LoggerFactory.getLogger(BootCache.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bump when what an entry holds, or how it is restored, changes. */
+    static final int FORMAT = 2;
+    static final String STATE = "state.migration";
+    static final String CONSOLE = "console.bin";
+    static final String META = "entry.json";
+    private static final Map<String, String> FILE_HASHES = new ConcurrentHashMap<>();
+
+    /** A stored boot: its folder, the files it holds, how long the boot took. */
+    public record Entry(String key, Path dir, String stateCrc, Map<String, String> disks, double bootSeconds, Instant created) {
+        Path state() {
+            return dir.resolve(STATE);
+        }
+
+        byte[] console() throws IOException {
+            return Files.readAllBytes(dir.resolve(CONSOLE));
+        }
+    }
+
+    private BootCache() {
+    }
+
+    /** The cache's folder: {@code -Djvt.boot.cache}, else {@code $JVT_BOOT_CACHE}, else {@code boot} in jvt's cache. */
+    public static Path root() {
+        String p = System.getProperty("jvt.boot.cache");
+        if (p == null || p.isBlank()) {
+            p = System.getenv("JVT_BOOT_CACHE");
+        }
+        return p != null && !p.isBlank() ? Path.of(p) : Host.cacheDir().resolve("boot");
+    }
+
+    /** The bound on the cache's size: {@code JVT_BOOT_CACHE_MAX} (a number, with K, M or G), default 2 GiB. */
+    public static long maxBytes() {
+        String v = System.getenv("JVT_BOOT_CACHE_MAX");
+        if (v == null || v.isBlank()) {
+            return 2L << 30;
+        }
+        return parseSize(v);
+    }
+
+    public static long parseSize(String v) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*([KMG]?)i?B?", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(v.strip());
+        if (!m.matches()) {
+            throw JvtException.badInput("JVT_BOOT_CACHE_MAX='" + v + "' is not a size (e.g. 2G, 500M)");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2).toUpperCase(java.util.Locale.ROOT)) {
+            case "K" -> n << 10;
+            case "M" -> n << 20;
+            case "G" -> n << 30;
+            default -> n;
+        };
+    }
+
+    /**
+     * The key of a boot with command line {@code argv}, whose run-specific folders are
+     * {@code runFolders} (replaced by placeholders), plus {@code checks}: what the host waits for
+     * or fails on during the boot.
+     */
+    public static String key(List<String> argv, List<Path> runFolders, List<String> checks) {
+        List<String> normal = new ArrayList<>();
+        for (String a : argv) {
+            String n = a;
+            for (int i = 0; i < runFolders.size(); i++) {
+                n = n.replace(runFolders.get(i).toAbsolutePath().toString(), "${RUN" + i + "}");
+            }
+            normal.add(n);
+        }
+        StringBuilder b = new StringBuilder("jvt boot cache ").append(FORMAT).append('\n');
+        Path qemu = Path.of(argv.get(0));
+        // the binary's content stands for its version (no `qemu --version` on the start path)
+        b.append("qemu ").append(fileHash(qemu)).append('\n');
+        for (String n : normal) {
+            b.append("arg ").append(n).append('\n');
+        }
+        for (Path f : namedFiles(argv, runFolders)) {
+            b.append("file ").append(f).append(' ').append(fileHash(f)).append('\n');
+        }
+        for (String c : checks) {
+            b.append("check ").append(c).append('\n');
+        }
+        return sha256(b.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 32);
+    }
+
+    /**
+     * The files a command line names outside the run's folders (kernel, initrd, firmware, disks),
+     * and the backing file of every qcow2 inside them (an overlay's base image).
+     */
+    static List<Path> namedFiles(List<String> argv, List<Path> runFolders) {
+        List<Path> files = new ArrayList<>();
+        for (int i = 1; i < argv.size(); i++) {
+            String a = argv.get(i);
+            List<String> candidates = new ArrayList<>();
+            if (a.startsWith("/")) {
+                candidates.add(a);
+            }
+            for (String part : a.split("(?<!,),(?!,)")) {
+                int eq = part.indexOf('=');
+                if (eq > 0 && part.substring(eq + 1).startsWith("/")) {
+                    candidates.add(part.substring(eq + 1).replace(",,", ","));
+                }
+            }
+            for (String c : candidates) {
+                Path p = Path.of(c);
+                if (!Files.isRegularFile(p)) {
+                    continue;
+                }
+                boolean inRun = runFolders.stream().anyMatch(r -> p.toAbsolutePath().startsWith(r.toAbsolutePath()));
+                if (!inRun) {
+                    files.add(p);
+                } else if (c.endsWith(".qcow2")) {
+                    try {
+                        dev.jvt.engine.image.QemuImg.backingFile(p).ifPresent(files::add);
+                    } catch (IOException e) {
+                        throw JvtException.infrastructure("cannot read " + p + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+        return files;
+    }
+
+    /** A file's content hash, remembered for its path, size, modification time and inode. */
+    static String fileHash(Path f) {
+        try {
+            BasicFileAttributes at = Files.readAttributes(f, BasicFileAttributes.class);
+            String id = f.toAbsolutePath() + "|" + at.size() + "|" + at.lastModifiedTime().toMillis() + "|" + at.fileKey();
+            String known = FILE_HASHES.get(id);
+            if (known != null) {
+                return known;
+            }
+            Path memo = root().resolve("hashes").resolve(sha256(id.getBytes(StandardCharsets.UTF_8)).substring(0, 40));
+            if (Files.isRegularFile(memo)) {
+                known = Files.readString(memo).strip();
+            } else {
+                known = Bundle.sha256(f);
+                Files.createDirectories(memo.getParent());
+                Path tmp = Files.createTempFile(memo.getParent(), "hash", ".tmp");
+                Files.writeString(tmp, known);
+                Files.move(tmp, memo, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+            FILE_HASHES.put(id, known);
+            return known;
+        } catch (IOException e) {
+            throw JvtException.infrastructure("cannot read " + f + " for the boot cache key: " + e.getMessage(), e);
+        }
+    }
+
+    /** The entry stored under {@code key}, if any (not yet verified: see {@link #verify}). */
+    public static Optional<Entry> lookup(String key) {
+        Path dir = root().resolve(key);
+        Path meta = dir.resolve(META);
+        if (!Files.isRegularFile(meta)) {
+            return Optional.empty();
+        }
+        try {
+            JsonNode m = JSON.readTree(meta.toFile());
+            if (m.path("format").asInt() != FORMAT) {
+                return Optional.empty();
+            }
+            Map<String, String> disks = new java.util.LinkedHashMap<>();
+            m.path("disks").fields().forEachRemaining(e -> disks.put(e.getKey(), e.getValue().asText()));
+            return Optional.of(new Entry(key, dir, m.path("state").asText(), disks, m.path("bootSeconds").asDouble(),
+                    Instant.parse(m.path("created").asText())));
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("boot cache entry {} is unreadable ({}): not used", dir, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** Null when the entry's files are as stored, else what differs (then the entry must not be used). */
+    public static String verify(Entry e) {
+        try {
+            if (!Files.isRegularFile(e.state())) {
+                return "its state file " + e.state() + " is missing";
+            }
+            String h = crc32c(e.state());
+            if (!h.equals(e.stateCrc())) {
+                return "its state file " + e.state() + " has CRC-32C " + h + ", stored as " + e.stateCrc();
+            }
+            for (Map.Entry<String, String> d : e.disks().entrySet()) {
+                Path p = e.dir().resolve("disks").resolve(d.getKey());
+                if (!Files.isRegularFile(p) || !crc32c(p).equals(d.getValue())) {
+                    return "its disk " + p + " is missing or changed";
+                }
+            }
+            if (!Files.isRegularFile(e.dir().resolve(CONSOLE))) {
+                return "its console transcript is missing";
+            }
+            return null;
+        } catch (IOException x) {
+            return "it cannot be read: " + x.getMessage();
+        }
+    }
+
+    /** Marks {@code e} as just used (what the size bound's LRU order goes by). */
+    public static void touch(Entry e) {
+        try {
+            Files.setLastModifiedTime(e.dir().resolve(META), FileTime.from(Instant.now()));
+        } catch (IOException x) {
+            LOG.debug("cannot touch {}", e.dir(), x);
+        }
+    }
+
+    /** Deletes an entry (a corrupt one, or by prune). */
+    public static void remove(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("cannot delete the boot cache entry {}: {}", dir, e.getMessage());
+        }
+    }
+
+    /**
+     * Stores the booted machine behind {@code qmp} under {@code key}: the guest is paused, its
+     * state migrated to a file, {@code disks} (files in the run's folder the boot wrote: overlays,
+     * scratch disks) copied while it is paused, then it runs on. {@code console} is what the boot
+     * showed. An entry another run stored meanwhile is kept and this one dropped.
+     */
+    public static void store(String key, Qmp qmp, List<Path> disks, byte[] console, double bootSeconds) throws IOException {
+        Path root = Files.createDirectories(root());
+        Path tmp = Files.createTempDirectory(root, ".new-" + key + "-");
+        try {
+            Path state = tmp.resolve(STATE);
+            qmp.execute("stop");
+            try {
+                qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", 8L << 30), Timeouts.MONITOR);
+                qmp.execute("migrate", Map.of("uri", "exec:cat > '" + state.toString().replace("'", "'\\''") + "'"), Timeouts.MONITOR);
+                String status = Retry.until("saving the boot", Duration.ofSeconds(60), Duration.ofMillis(10), last -> {
+                    String s = qmp.execute("query-migrate").path("status").asText();
+                    return s.equals("completed") || s.equals("failed") || s.equals("cancelled") ? s : null;
+                }, gave -> JvtException.infrastructure("saving the boot for the boot cache did not finish within 60 s"));
+                if (!status.equals("completed")) {
+                    throw JvtException.infrastructure("saving the boot for the boot cache " + status + ": "
+                            + qmp.execute("query-migrate").path("error-desc").asText(""));
+                }
+                Map<String, String> diskHashes = new java.util.LinkedHashMap<>();
+                if (!disks.isEmpty()) {
+                    Path d = Files.createDirectories(tmp.resolve("disks"));
+                    for (Path disk : disks) {
+                        Path copy = d.resolve(disk.getFileName().toString());
+                        Files.copy(disk, copy);
+                        diskHashes.put(copy.getFileName().toString(), crc32c(copy));
+                    }
+                }
+                Files.write(tmp.resolve(CONSOLE), console);
+                ObjectNode m = JSON.createObjectNode();
+                m.put("format", FORMAT);
+                m.put("key", key);
+                m.put("state", crc32c(state));
+                m.put("bootSeconds", bootSeconds);
+                m.put("created", Instant.now().toString());
+                ObjectNode dn = m.putObject("disks");
+                diskHashes.forEach(dn::put);
+                JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve(META).toFile(), m);
+            } finally {
+                qmp.execute("cont");
+            }
+            try {
+                Files.move(tmp, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+                remove(tmp);
+            }
+        } catch (IOException | RuntimeException e) {
+            remove(tmp);
+            throw e;
+        }
+        prune(maxBytes());
+    }
+
+    /** Every entry, most recently used first. */
+    public static List<Path> entries() {
+        Path root = root();
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve(META)))
+                    .sorted(Comparator.comparing((Path p) -> p.resolve(META).toFile().lastModified()).reversed())
+                    .toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    public static long size(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Deletes the least recently used entries until the cache holds at most {@code max} bytes (and
+     * leftovers of stores that never finished); returns how many entries went.
+     */
+    public static int prune(long max) {
+        int removed = 0;
+        long total = 0;
+        for (Path e : entries()) {
+            long s = size(e);
+            if (total + s > max) {
+                remove(e);
+                removed++;
+            } else {
+                total += s;
+            }
+        }
+        try (Stream<Path> s = Files.list(root())) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".new-")).toList()) {
+                if (Files.getLastModifiedTime(p).toInstant().isBefore(Instant.now().minusSeconds(600))) {
+                    remove(p);
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("cannot list {}", root(), e);
+        }
+        return removed;
+    }
+
+    /** A file's CRC-32C, as 8 hex digits. */
+    static String crc32c(Path f) throws IOException {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(b) > 0) {
+                b.flip();
+                c.update(b);
+                b.clear();
+            }
+        }
+        return String.format("%08x", c.getValue());
+    }
+
+    static String sha256(byte[] b) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
