@@ -114,6 +114,8 @@ public final class BootCache {
             for (int i = 0; i < runFolders.size(); i++) {
                 n = n.replace(runFolders.get(i).toAbsolutePath().toString(), "${RUN" + i + "}");
             }
+            // host-side plumbing the guest never sees: which socket of a network's switch, which host port a forward has
+            n = n.replaceAll("(/net-[A-Za-z0-9_-]+)-\\d+\\.sock", "$1-N.sock").replaceAll("(hostfwd=[a-z]+:[0-9.]*:)\\d+-", "$1*-");
             normal.add(n);
         }
         StringBuilder b = new StringBuilder("jvt boot cache ").append(FORMAT).append('\n');
