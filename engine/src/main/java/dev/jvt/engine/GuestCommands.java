@@ -95,6 +95,15 @@ final class GuestCommands {
         setClock = true;
     }
 
+    /**
+     * The guest command that sets its clock to {@code millis} since the epoch, quietly: coreutils'
+     * date takes the milliseconds, busybox's only whole seconds.
+     */
+    static String clockCommand(long millis) {
+        return String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1 || date -u -s @%d >/dev/null 2>&1",
+                millis / 1000, millis % 1000, millis / 1000);
+    }
+
     /** Runs {@code cmd} without a step of its own (for verbs built on commands), the errors as for every command. */
     CommandChannel.Result run(String cmd, Duration timeout) {
         if (!started.getAsBoolean() && !(channel instanceof NoChannel)) {
@@ -105,7 +114,7 @@ final class GuestCommands {
                 // at the moment it is sent, not at the rewind: no round trip of its own
                 setClock = false;
                 long now = System.currentTimeMillis();
-                return channel.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1\n", now / 1000, now % 1000) + cmd, timeout);
+                return channel.run(clockCommand(now) + "\n" + cmd, timeout);
             }
             return channel.run(cmd, timeout);
         } catch (CommandTimeout e) {

@@ -275,11 +275,9 @@ public final class Machine implements AutoCloseable {
                     return;
                 }
                 // the guest's clock is the stored boot's: set it to now, which also shows the channel answers
-                long now = System.currentTimeMillis();
-                CommandChannel.Result r = channel.run(String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1 || date -u -s @%d >/dev/null",
-                        now / 1000, now % 1000, now / 1000), Duration.ofSeconds(20));
+                CommandChannel.Result r = channel.run(GuestCommands.clockCommand(System.currentTimeMillis()), Duration.ofSeconds(20));
                 if (r.status() != 0) {
-                    throw JvtException.infrastructure(config.name() + ": the restored guest could not set its clock: " + r.stderr().strip());
+                    throw JvtException.infrastructure(config.name() + ": the restored guest could not set its clock (date exited with " + r.status() + ")");
                 }
                 booted = true;
             });
@@ -288,7 +286,6 @@ public final class Machine implements AutoCloseable {
         } catch (RuntimeException x) {
             LOG.warn("{}: boot cache entry {} did not come up ({}): deleted, booting", config.name(), e.dir(), x.getMessage());
             stop();
-            console.endLine();
             note("boot cache entry " + e.key() + " did not come up: booting");
             return false;
         }
