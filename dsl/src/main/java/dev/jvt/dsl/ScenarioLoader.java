@@ -2,7 +2,6 @@ package dev.jvt.dsl;
 
 import dev.jvt.engine.JvtException;
 import groovy.lang.Binding;
-import groovy.lang.GroovyShell;
 import groovy.lang.MissingMethodException;
 import groovy.lang.MissingPropertyException;
 import groovy.lang.Script;
@@ -48,12 +47,13 @@ public final class ScenarioLoader {
                 .addStarImports("dev.jvt.engine"));
         Binding binding = new Binding();
         binding.setVariable(ScenarioScript.FILE, file.toAbsolutePath().normalize());
-        GroovyShell shell = new GroovyShell(ScenarioLoader.class.getClassLoader(), binding, cc);
         Path named = file.toAbsolutePath().normalize();
         Script script;
         try {
-            script = shell.parse(new groovy.lang.GroovyCodeSource(text, Locations.sourceName(named),
-                    named.getParent() == null ? "/" : named.getParent().toUri().toString()));
+            Class<?> compiled = CompiledScripts.scriptClass(ScenarioLoader.class.getClassLoader(), cc,
+                    new groovy.lang.GroovyCodeSource(text, Locations.sourceName(named),
+                            named.getParent() == null ? "/" : named.getParent().toUri().toString()));
+            script = org.codehaus.groovy.runtime.InvokerHelper.createScript(compiled, binding);
         } catch (MultipleCompilationErrorsException e) {
             throw compileError(e, shown);
         } catch (RuntimeException e) {

@@ -10,6 +10,7 @@ import dev.jvt.engine.RunOptions;
 import dev.jvt.engine.events.RunListener;
 import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.host.Prerequisites;
+import dev.jvt.engine.host.StartTrace;
 import dev.jvt.reports.AllureReporter;
 import dev.jvt.reports.CastRecorder;
 import dev.jvt.reports.ConsoleReporter;
@@ -73,6 +74,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        StartTrace.mark("command line parsed");
         if (parallel < 1) {
             throw usage("-j must be at least 1");
         }
@@ -92,8 +94,10 @@ public final class RunCommand implements Callable<Integer> {
         for (Path f : expand(scenarios)) {
             defs.addAll(loader.load(f, display(f)));
         }
+        StartTrace.mark("scenarios loaded");
         defs = shard(defs);
         Prerequisites.ensure(true);
+        StartTrace.mark("host checked");
 
         Path runDir = out != null ? out : defaultRunDirectory();
         Files.createDirectories(runDir);
@@ -105,6 +109,7 @@ public final class RunCommand implements Callable<Integer> {
         if (junit != null) {
             listeners.add(new JUnitXmlReporter(junit));
         }
+        StartTrace.mark("reporters ready");
         List<ScenarioDefinition> all = new ArrayList<>();
         for (int i = 0; i < repeat; i++) {
             all.addAll(defs);

@@ -87,6 +87,7 @@ public final class ScenarioRunner {
         if (selected.isEmpty() && settings.filter() != null) {
             return run;
         }
+        dev.jvt.engine.host.StartTrace.mark(def.name() + ": scenario starts");
         events.scenarioStarted();
         Testbed bed = null;
         try {

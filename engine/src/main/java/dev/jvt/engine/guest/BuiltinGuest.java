@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,15 +32,96 @@ public final class BuiltinGuest {
     private static final String LAYOUT = "jvt-guest-1";
 
     private static final Map<String, Path> BUILT = new ConcurrentHashMap<>();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BuiltinGuest.class);
 
     private BuiltinGuest() {
     }
 
     /** The initramfs for {@code kit} plus {@code additions}; the same inputs give the same file. */
     public static Path image(GuestKit kit, GuestAdditions additions) {
+        // Assembling (busybox --list, modules, 3 MB read) and hashing the archive take ~0.1 s each
+        // time; a digest of the inputs (names, sizes, times, the small texts) finds the file built before.
+        String recipe = recipe(kit, additions);
+        Path dir = Host.cacheDir().resolve("guest");
+        Path index = dir.resolve("recipe-" + recipe);
+        Path known = RECIPES.get(recipe);
+        if (known == null) {
+            try {
+                if (Files.isRegularFile(index)) {
+                    Path p = dir.resolve(Files.readString(index).trim());
+                    known = p.getParent().equals(dir) ? p : null;
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cannot read {}; assembling the guest", index, e);
+            }
+        }
+        if (known != null && Files.isRegularFile(known)) {
+            RECIPES.put(recipe, known);
+            return known;
+        }
         Initramfs fs = assemble(kit, additions);
         String hash = fs.sha256();
-        return BUILT.computeIfAbsent(hash, h -> write(fs, h));
+        Path built = BUILT.computeIfAbsent(hash, h -> write(fs, h));
+        RECIPES.put(recipe, built);
+        try {
+            Path tmp = Files.createTempFile(dir, ".recipe-", ".tmp");
+            Files.writeString(tmp, built.getFileName() + "\n");
+            Files.move(tmp, index, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            LOG.debug("cannot write {}; the next run assembles the guest again", index, e);
+        }
+        return built;
+    }
+
+    private static final Map<String, Path> RECIPES = new ConcurrentHashMap<>();
+
+    /**
+     * A digest of everything {@link #assemble} reads: the layout and module list, the texts it
+     * adds, busybox and the module tree by path, size, time and inode, jvt's own jar the same way
+     * (its code decides the layout), and the scenario's additions by content.
+     */
+    static String recipe(GuestKit kit, GuestAdditions additions) {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            java.util.function.Consumer<String> put = t -> {
+                md.update(t.getBytes(StandardCharsets.UTF_8));
+                md.update((byte) 0);
+            };
+            put.accept(LAYOUT);
+            put.accept(String.join(",", MODULES));
+            for (String r : List.of("inittab", "rcS", "udhcpc.script", "jvt-agent")) {
+                put.accept(resource(r));
+            }
+            put.accept(stat(kit.busybox()));
+            put.accept(String.valueOf(kit.kernelVersion()));
+            if (kit.modules() != null) {
+                put.accept(stat(kit.modules()));
+                put.accept(stat(kit.modules().resolve("modules.dep")));
+            }
+            try {
+                put.accept(stat(Path.of(BuiltinGuest.class.getProtectionDomain().getCodeSource().getLocation().toURI())));
+            } catch (java.net.URISyntaxException | RuntimeException e) {
+                put.accept("no code source");
+            }
+            for (GuestAdditions.GuestFile f : additions.files()) {
+                put.accept("file " + f.path() + " " + f.mode() + " " + f.data().length);
+                md.update(f.data());
+            }
+            additions.modules().forEach(m -> put.accept("module " + m));
+            additions.initScripts().forEach(i -> put.accept("init " + i));
+            return HexFormat.of().formatHex(md.digest()).substring(0, 32);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String stat(Path p) {
+        try {
+            var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
+            return p.toAbsolutePath() + " " + a.size() + " " + a.lastModifiedTime().toMillis() + " " + a.fileKey();
+        } catch (IOException e) {
+            return p + " missing";
+        }
     }
 
     private static Path write(Initramfs fs, String hash) {

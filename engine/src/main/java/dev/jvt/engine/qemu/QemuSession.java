@@ -109,6 +109,7 @@ public final class QemuSession implements AutoCloseable {
             SerialPipe cmdPipe = wiring.command() == Port.PIPE ? track(SerialPipe.create(sockets, "cmd"), resources) : null;
             ServerSocketChannel cmdServer = wiring.command() == Port.SOCKET ? listen(sockets.resolve("cmd.sock"), servers) : null;
             ServerSocketChannel qgaServer = wiring.guestAgent() ? listen(sockets.resolve("qga.sock"), servers) : null;
+            dev.jvt.engine.host.StartTrace.mark(owner + ": starting QEMU");
             p = QemuProcess.start(command, log);
             started.accept(p);
             Hint hint = new Hint(owner, p, commandLineFile);
