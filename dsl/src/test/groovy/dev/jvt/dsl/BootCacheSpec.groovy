@@ -44,6 +44,9 @@ class BootCacheSpec extends Specification {
                     long guest = box.succeed('date +%s').trim() as long
                     long host = System.currentTimeMillis().intdiv(1000)
                     assert Math.abs(guest - host) <= 2
+                    // what a run writes into the guest's memory (its /tmp is RAM) never reaches the stored boot
+                    assert box.succeed('cat /tmp/written-by-a-run 2>/dev/null || echo absent').trim() == 'absent'
+                    box.succeed('echo yes > /tmp/written-by-a-run')
                     ''' : '''
                     assert box.console.contains('jvt: guest ready')
                     '''}
@@ -65,7 +68,7 @@ class BootCacheSpec extends Specification {
         BootCache.entries()
     }
 
-    def "the first run boots and stores the boot; the next one restores it, says so in the transcript, and sets the guest's clock"() {
+    def "the first run boots and stores the boot; the next one restores it, says so in the transcript, and sets the guest's clock; the guest's writes stay its own"() {
         given:
         def s = script('reuse', '')
 
@@ -90,6 +93,14 @@ class BootCacheSpec extends Specification {
         second.console.contains('jvt: guest ready')
         second.console.indexOf('jvt: guest ready') < second.console.indexOf(RESTORED)
         entries().size() == 1
+
+        when: 'a third run restores the same entry'
+        def third = run(s)
+
+        then: 'the second run wrote into its memory, yet the entry is as stored (the test checks /tmp is clean)'
+        third.result.code == 0
+        third.console.contains(RESTORED)
+        BootCache.verify(BootCache.lookup(entries()[0].fileName.toString()).get()) == null
 
         when:
         def noReuse = run(s, '--no-reuse')
@@ -159,20 +170,24 @@ class BootCacheSpec extends Specification {
     }
 
     def "a damaged entry is found, deleted and booted, not trusted; the next run restores the new one"() {
-        given: 'the entry of the plain scenario, one byte of its state flipped'
+        given: 'the entry of the plain scenario, one byte of its stored memory flipped'
         def s = script('reuse', '')
         def key = run(s).console.find(/restored from boot cache entry (\w+)/) { all, k -> k }
-        Path state = cache.resolve(key).resolve('state.migration')
-        def bytes = Files.readAllBytes(state)
-        bytes[bytes.length.intdiv(2)] ^= 0x5a
-        Files.write(state, bytes)
+        Path ram = cache.resolve(key).resolve('guest.ram')
+        new RandomAccessFile(ram.toFile(), 'rw').withCloseable { f ->
+            long at = f.length().intdiv(3)
+            f.seek(at)
+            int b = f.read()
+            f.seek(at)
+            f.write(b ^ 0x5a)
+        }
 
         when:
         def damaged = run(s)
 
         then:
         damaged.result.code == 0
-        damaged.console.contains("[jvt: boot cache entry $key is corrupt (its state file")
+        damaged.console.contains("[jvt: boot cache entry $key is corrupt (its memory file")
         !damaged.console.contains(RESTORED)
 
         when:

@@ -31,9 +31,16 @@ import java.util.stream.Stream;
 
 /**
  * Booted machines kept across runs: after a machine booted (every {@code expectConsole} seen, the
- * channel answering) its whole state (memory and devices, as QEMU migrates it to a file, plus the
- * disk overlays the boot wrote) is stored under a key made of everything that decides how it
+ * channel answering) its state is stored under a key made of everything that decides how it
  * boots; the next boot with that key starts QEMU with {@code -incoming} from it instead.
+ *
+ * <p>The guest's memory is a file while a machine that may be stored boots
+ * ({@code memory-backend-file share=on}, on {@code /dev/shm}); storing it is a copy of that file's
+ * non-zero pages plus a migration of the device state alone (QEMU's {@code x-ignore-shared}
+ * capability leaves shared memory out). A restore maps the stored memory file privately
+ * ({@code share=off}: copy-on-write, pages read as the guest touches them, the entry never
+ * written) and loads only the device state, so nothing reads 256 MB up front. The disk overlays
+ * the boot wrote are stored beside it.
  *
  * <p>The key: the format of this cache, QEMU's binary (its content hash), the
  * command line with the run's own folders replaced by placeholders, the content hash of every
@@ -50,16 +57,23 @@ public final class BootCache {
     private static final Logger LOG = LoggerFactory.getLogger(BootCache.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Bump when what an entry holds, or how it is restored, changes. */
-    static final int FORMAT = 2;
+    static final int FORMAT = 3;
     static final String STATE = "state.migration";
+    static final String RAM = "guest.ram";
+    /** The id of the memory backend of a machine that is stored or restored (the migration names its RAM block by it). */
+    static final String RAM_ID = "jvt-ram";
     static final String CONSOLE = "console.bin";
     static final String META = "entry.json";
     private static final Map<String, String> FILE_HASHES = new ConcurrentHashMap<>();
 
     /** A stored boot: its folder, the files it holds, how long the boot took. */
-    public record Entry(String key, Path dir, String stateCrc, Map<String, String> disks, double bootSeconds, Instant created) {
+    public record Entry(String key, Path dir, String stateCrc, String ramCrc, long ramStored, Map<String, String> disks, double bootSeconds, Instant created) {
         Path state() {
             return dir.resolve(STATE);
+        }
+
+        Path ram() {
+            return dir.resolve(RAM);
         }
 
         byte[] console() throws IOException {
@@ -212,7 +226,8 @@ public final class BootCache {
             }
             Map<String, String> disks = new java.util.LinkedHashMap<>();
             m.path("disks").fields().forEachRemaining(e -> disks.put(e.getKey(), e.getValue().asText()));
-            return Optional.of(new Entry(key, dir, m.path("state").asText(), disks, m.path("bootSeconds").asDouble(),
+            return Optional.of(new Entry(key, dir, m.path("state").asText(), m.path("ram").asText(), m.path("ramStored").asLong(),
+                    disks, m.path("bootSeconds").asDouble(),
                     Instant.parse(m.path("created").asText())));
         } catch (IOException | RuntimeException e) {
             LOG.warn("boot cache entry {} is unreadable ({}): not used", dir, e.getMessage());
@@ -229,6 +244,13 @@ public final class BootCache {
             String h = crc32c(e.state());
             if (!h.equals(e.stateCrc())) {
                 return "its state file " + e.state() + " has CRC-32C " + h + ", stored as " + e.stateCrc();
+            }
+            if (!Files.isRegularFile(e.ram())) {
+                return "its memory file " + e.ram() + " is missing";
+            }
+            String r = crc32c(e.ram());
+            if (!r.equals(e.ramCrc())) {
+                return "its memory file " + e.ram() + " has CRC-32C " + r + ", stored as " + e.ramCrc();
             }
             for (Map.Entry<String, String> d : e.disks().entrySet()) {
                 Path p = e.dir().resolve("disks").resolve(d.getKey());
@@ -265,17 +287,19 @@ public final class BootCache {
 
     /**
      * Stores the booted machine behind {@code qmp} under {@code key}: the guest is paused, its
-     * state migrated to a file, {@code disks} (files in the run's folder the boot wrote: overlays,
-     * scratch disks) copied while it is paused, then it runs on. {@code console} is what the boot
-     * showed. An entry another run stored meanwhile is kept and this one dropped.
+     * memory file {@code ram} (see {@link #bootRamArgs}) copied, its device state migrated to a
+     * file, {@code disks} (files in the run's folder the boot wrote: overlays, scratch disks) copied,
+     * then it runs on. {@code console} is what the boot showed. An entry another run stored
+     * meanwhile is kept and this one dropped.
      */
-    public static void store(String key, Qmp qmp, List<Path> disks, byte[] console, double bootSeconds) throws IOException {
+    public static void store(String key, Qmp qmp, Path ram, List<Path> disks, byte[] console, double bootSeconds) throws IOException {
         Path root = Files.createDirectories(root());
         Path tmp = Files.createTempDirectory(root, ".new-" + key + "-");
         try {
             Path state = tmp.resolve(STATE);
             qmp.execute("stop");
             try {
+                ignoreShared(qmp, true);
                 qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", 8L << 30), Timeouts.MONITOR);
                 qmp.execute("migrate", Map.of("uri", "exec:cat > '" + state.toString().replace("'", "'\\''") + "'"), Timeouts.MONITOR);
                 String status = Retry.until("saving the boot", Duration.ofSeconds(60), Duration.ofMillis(10), last -> {
@@ -286,6 +310,7 @@ public final class BootCache {
                     throw JvtException.infrastructure("saving the boot for the boot cache " + status + ": "
                             + qmp.execute("query-migrate").path("error-desc").asText(""));
                 }
+                Copied mem = copyNonZero(ram, tmp.resolve(RAM));
                 Map<String, String> diskHashes = new java.util.LinkedHashMap<>();
                 if (!disks.isEmpty()) {
                     Path d = Files.createDirectories(tmp.resolve("disks"));
@@ -300,13 +325,20 @@ public final class BootCache {
                 m.put("format", FORMAT);
                 m.put("key", key);
                 m.put("state", crc32c(state));
+                m.put("ram", mem.crc());
+                m.put("ramStored", mem.stored());
                 m.put("bootSeconds", bootSeconds);
                 m.put("created", Instant.now().toString());
                 ObjectNode dn = m.putObject("disks");
                 diskHashes.forEach(dn::put);
                 JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve(META).toFile(), m);
             } finally {
-                qmp.execute("cont");
+                try {
+                    // so that the machine's own snapshots (savevm) keep its memory
+                    ignoreShared(qmp, false);
+                } finally {
+                    qmp.execute("cont");
+                }
             }
             try {
                 Files.move(tmp, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
@@ -318,6 +350,120 @@ public final class BootCache {
             throw e;
         }
         prune(maxBytes());
+    }
+
+    private static void ignoreShared(Qmp qmp, boolean on) {
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(Map.of("capability", "x-ignore-shared", "state", on))), Timeouts.MONITOR);
+    }
+
+    /**
+     * QEMU arguments that put the guest's {@code mib} MiB of memory in {@code file}, shared (what
+     * {@link #store} copies), for a boot that may be stored.
+     */
+    public static List<String> bootRamArgs(Path file, int mib) {
+        return List.of("-object", "memory-backend-file,id=" + RAM_ID + ",size=" + mib + "M,mem-path=" + file + ",share=on",
+                "-machine", "memory-backend=" + RAM_ID);
+    }
+
+    /** QEMU arguments for the guest's memory, anonymous, under the same name as {@link #bootRamArgs}' (any other start of such a machine). */
+    public static List<String> anonymousRamArgs(int mib) {
+        return List.of("-object", "memory-backend-ram,id=" + RAM_ID + ",size=" + mib + "M", "-machine", "memory-backend=" + RAM_ID);
+    }
+
+    /** QEMU arguments for a restore from {@code e}: its memory file mapped privately, the state to come by {@link #loadState}. */
+    public static List<String> restoreArgs(Entry e, int mib) {
+        return List.of("-object", "memory-backend-file,id=" + RAM_ID + ",size=" + mib + "M,mem-path=" + e.ram() + ",share=off",
+                "-machine", "memory-backend=" + RAM_ID, "-incoming", "defer");
+    }
+
+    /** Starts loading {@code e}'s device state into the QEMU behind {@code qmp} (started with {@link #restoreArgs}). */
+    public static void loadState(Qmp qmp, Entry e) {
+        ignoreShared(qmp, true);
+        qmp.execute("migrate-incoming", Map.of("uri", "exec:cat '" + e.state().toString().replace("'", "'\\''") + "'"), Timeouts.MONITOR);
+    }
+
+    /** Once the state is in: later snapshots of the machine (savevm) must hold its memory. */
+    public static void stateLoaded(Qmp qmp) {
+        ignoreShared(qmp, false);
+    }
+
+    /**
+     * Where a machine that may be stored keeps its memory while it runs: {@code /dev/shm} (memory,
+     * not disk), else {@code dir}. The name carries jvt's process id, so that {@link #sweepRamFiles}
+     * can delete the files of a jvt that was killed.
+     */
+    public static Path newRamFile(String machine, Path dir) {
+        Path shm = Path.of("/dev/shm");
+        Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : dir;
+        sweepRamFiles(base);
+        return base.resolve(RAM_PREFIX + ProcessHandle.current().pid() + "-" + machine.replaceAll("[^A-Za-z0-9_.-]", "_")
+                + "-" + RAM_FILES.incrementAndGet() + ".ram");
+    }
+
+    private static final String RAM_PREFIX = "jvt-ram-";
+    private static final java.util.concurrent.atomic.AtomicInteger RAM_FILES = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.Set<Path> SWEPT = ConcurrentHashMap.newKeySet();
+
+    /** Deletes memory files in {@code dir} left by jvt processes that no longer run (once per folder and process). */
+    static void sweepRamFiles(Path dir) {
+        if (!SWEPT.add(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.filter(f -> f.getFileName().toString().startsWith(RAM_PREFIX)).toList()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(RAM_PREFIX + "(\\d+)-.*").matcher(p.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).map(h -> !h.isAlive()).orElse(true)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot sweep {}", dir, e);
+        }
+    }
+
+    /** What {@link #copyNonZero} wrote: the CRC-32C of the whole file, and the bytes actually stored. */
+    record Copied(String crc, long stored) {
+    }
+
+    /**
+     * Copies {@code from} to {@code to} leaving pages of zeros as holes (a guest's memory is
+     * mostly untouched pages); the CRC-32C is the whole content's, as {@link #crc32c} reads it back.
+     */
+    static Copied copyNonZero(Path from, Path to) throws IOException {
+        final int page = 4096;
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        long stored = 0;
+        java.nio.ByteBuffer zero = java.nio.ByteBuffer.allocateDirect(page);
+        try (java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(from);
+             java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(to, java.nio.file.StandardOpenOption.CREATE_NEW,
+                     java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            long pos = 0;
+            long size = in.size();
+            while (pos < size) {
+                b.clear();
+                int n = in.read(b, pos);
+                if (n <= 0) {
+                    break;
+                }
+                b.flip();
+                c.update(b.duplicate());
+                for (int off = 0; off < n; off += page) {
+                    int len = Math.min(page, n - off);
+                    java.nio.ByteBuffer p = b.slice(off, len);
+                    if (p.mismatch(zero.slice(0, len)) != -1) {
+                        out.write(p, pos + off);
+                        stored += len;
+                    }
+                }
+                pos += n;
+            }
+            if (out.size() < size) {
+                // trailing zeros: the file's length all the same
+                out.write(java.nio.ByteBuffer.allocate(1), size - 1);
+            }
+        }
+        return new Copied(String.format("%08x", c.getValue()), stored);
     }
 
     /** Every entry, most recently used first. */
@@ -335,9 +481,12 @@ public final class BootCache {
         }
     }
 
+    /** The bytes an entry takes: its files, its memory file counted by the pages stored (the rest are holes). */
     public static long size(Path dir) {
+        long ram = lookup(dir.getFileName().toString()).map(Entry::ramStored).orElse(-1L);
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            return s.filter(Files::isRegularFile)
+                    .mapToLong(p -> ram >= 0 && p.getFileName().toString().equals(RAM) && p.getParent().equals(dir) ? ram : p.toFile().length()).sum();
         } catch (IOException e) {
             return 0;
         }

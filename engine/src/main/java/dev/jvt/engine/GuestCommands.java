@@ -26,6 +26,7 @@ final class GuestCommands {
     private final Supplier<String> consoleTail;
     private final UnaryOperator<RuntimeException> explain;
     private volatile boolean setClock;
+    private volatile boolean wholeSeconds;
 
     /**
      * @param started     whether the machine has a QEMU (else: "is not started")
@@ -90,8 +91,12 @@ final class GuestCommands {
         return Action.of(machine, verb).with("command", cmd);
     }
 
-    /** The guest's clock is wrong (a rewind): the next command sets it to the host's time before it runs. */
-    void setClockBeforeNextCommand() {
+    /**
+     * The guest's clock is wrong (a rewind, a restore): the next command sets it to the host's time
+     * before it runs; {@code busybox}: with busybox's date, which takes whole seconds only.
+     */
+    void setClockBeforeNextCommand(boolean busybox) {
+        wholeSeconds = busybox;
         setClock = true;
     }
 
@@ -99,7 +104,10 @@ final class GuestCommands {
      * The guest command that sets its clock to {@code millis} since the epoch, quietly: coreutils'
      * date takes the milliseconds, busybox's only whole seconds.
      */
-    static String clockCommand(long millis) {
+    static String clockCommand(long millis, boolean busybox) {
+        if (busybox) {
+            return "date -u -s @" + millis / 1000 + " >/dev/null 2>&1";
+        }
         return String.format(java.util.Locale.ROOT, "date -u -s @%d.%03d >/dev/null 2>&1 || date -u -s @%d >/dev/null 2>&1",
                 millis / 1000, millis % 1000, millis / 1000);
     }
@@ -114,7 +122,7 @@ final class GuestCommands {
                 // at the moment it is sent, not at the rewind: no round trip of its own
                 setClock = false;
                 long now = System.currentTimeMillis();
-                return channel.run(clockCommand(now) + "\n" + cmd, timeout);
+                return channel.run(clockCommand(now, wholeSeconds) + "\n" + cmd, timeout);
             }
             return channel.run(cmd, timeout);
         } catch (CommandTimeout e) {

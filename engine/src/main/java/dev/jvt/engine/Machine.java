@@ -127,12 +127,17 @@ public final class Machine implements AutoCloseable {
 
     /** Starts QEMU without waiting for the guest to boot; does nothing when it already runs. */
     public void launch() {
+        launch(s -> List.of());
+    }
+
+    /** Launches with {@code extra} arguments for QEMU (given the session's socket folder). */
+    private void launch(java.util.function.Function<Path, List<String>> extra) {
         if (isRunning()) {
             return;
         }
         config.validate();
         booted = false;
-        current.install(current.start(s -> List.of()), true);
+        current.install(current.start(extra), true);
     }
 
     private void checkFailOn(String line) {
@@ -195,45 +200,79 @@ public final class Machine implements AutoCloseable {
         if (key != null) {
             java.util.Optional<BootCache.Entry> e = BootCache.lookup(key);
             if (e.isPresent()) {
-                String bad = BootCache.verify(e.get());
-                if (bad == null && restore(e.get())) {
+                String[] bad = new String[1];
+                if (restore(e.get(), bad)) {
                     return;
                 }
-                if (bad != null) {
-                    LOG.warn("{}: boot cache entry {} is not used and deleted: {}", config.name(), e.get().dir(), bad);
-                    corrupt = "boot cache entry " + key + " is corrupt (" + bad + "): deleted, booting";
+                if (bad[0] != null) {
+                    LOG.warn("{}: boot cache entry {} is not used and deleted: {}", config.name(), e.get().dir(), bad[0]);
+                    corrupt = "boot cache entry " + key + " is corrupt (" + bad[0] + "): deleted, booting";
                 }
                 BootCache.remove(e.get().dir());
             }
         }
         long t0 = System.nanoTime();
-        launch();
-        if (corrupt != null) {
-            // once QEMU runs: the transcript file is opened by the first start
-            note(corrupt);
-        }
-        int from = console.byteCount();
-        waitBooted();
-        if (key != null) {
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            try {
-                events.step(config.name(), "store the boot in the boot cache", () -> {
-                    try {
-                        byte[] all = console.bytes();
-                        BootCache.store(key, current.get().qmp(), qemu.bootWrittenDisks(), java.util.Arrays.copyOfRange(all, Math.min(from, all.length), all.length), seconds);
-                    } catch (IOException x) {
-                        throw JvtException.infrastructure(config.name() + ": cannot store the boot: " + x.getMessage(), x);
-                    }
-                });
-            } catch (RuntimeException x) {
-                // the machine runs on: a boot that could not be stored is only a slower next run
-                LOG.warn("{}: the boot was not stored in the boot cache: {}", config.name(), x.getMessage());
+        Path ram = null;
+        try {
+            if (key != null && !isRunning()) {
+                // the memory is a file while this boot runs, so that it can be stored
+                Path r = BootCache.newRamFile(config.name(), qemu.workFolder());
+                ram = r;
+                launch(sk -> BootCache.bootRamArgs(r, config.memoryMiB()));
+            } else {
+                launch();
+            }
+            if (corrupt != null) {
+                // once QEMU runs: the transcript file is opened by the first start
+                note(corrupt);
+            }
+            int from = console.byteCount();
+            waitBooted();
+            if (ram != null) {
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                Path r = ram;
+                try {
+                    events.step(config.name(), "store the boot in the boot cache", () -> {
+                        try {
+                            byte[] all = console.bytes();
+                            BootCache.store(key, current.get().qmp(), r, qemu.bootWrittenDisks(), java.util.Arrays.copyOfRange(all, Math.min(from, all.length), all.length), seconds);
+                        } catch (IOException x) {
+                            throw JvtException.infrastructure(config.name() + ": cannot store the boot: " + x.getMessage(), x);
+                        }
+                    });
+                } catch (RuntimeException x) {
+                    // the machine runs on: a boot that could not be stored is only a slower next run
+                    LOG.warn("{}: the boot was not stored in the boot cache: {}", config.name(), x.getMessage());
+                }
+            }
+        } finally {
+            if (ram != null) {
+                // QEMU keeps its mapping; the memory goes when QEMU does
+                try {
+                    Files.deleteIfExists(ram);
+                } catch (IOException x) {
+                    LOG.debug("cannot delete {}", ram, x);
+                }
             }
         }
     }
 
-    /** Starts the machine from boot cache entry {@code e}; false (the machine stopped again) when it does not come up. */
-    private boolean restore(BootCache.Entry e) {
+    /**
+     * Starts the machine from boot cache entry {@code e}; false (the machine stopped again) when it
+     * does not come up, or when the check of the entry's files (run while QEMU loads them, and
+     * before the guest may run) fails: then {@code bad[0]} says what differs.
+     */
+    private boolean restore(BootCache.Entry e, String[] bad) {
+        java.util.concurrent.CompletableFuture<String> check = new java.util.concurrent.CompletableFuture<>();
+        Thread checker = new Thread(() -> {
+            try {
+                check.complete(BootCache.verify(e));
+            } catch (Throwable t) {
+                check.complete("it cannot be checked: " + t);
+            }
+        }, "jvt-" + config.name() + "-verify");
+        checker.setDaemon(true);
+        checker.start();
         try {
             events.step(Action.of(config.name(), "restore").titled("restored from boot cache"), () -> {
                 booted = false;
@@ -244,9 +283,9 @@ public final class Machine implements AutoCloseable {
                 } catch (IOException x) {
                     throw JvtException.infrastructure(config.name() + ": cannot read the boot cache entry " + e.dir() + ": " + x.getMessage(), x);
                 }
-                String state = e.state().toString().replace("'", "'\\''");
-                QemuSession s = current.start(sk -> List.of("-incoming", "exec:cat '" + state + "'"));
+                QemuSession s = current.start(sk -> BootCache.restoreArgs(e, config.memoryMiB()));
                 try {
+                    BootCache.loadState(s.qmp(), e);
                     Retry.until("restoring " + config.name() + " from the boot cache", Duration.ofSeconds(60), Duration.ofMillis(5), last -> {
                         if (!s.isAlive()) {
                             throw JvtException.infrastructure(config.name() + ": QEMU did not take the boot cache entry " + e.dir() + ":\n"
@@ -256,6 +295,12 @@ public final class Machine implements AutoCloseable {
                         String st = s.qmp().execute("query-status").path("status").asText();
                         return st.equals("inmigrate") ? null : st;
                     }, gave -> JvtException.infrastructure(config.name() + ": restoring from the boot cache did not finish within 60 s"));
+                    BootCache.stateLoaded(s.qmp());
+                    String problem = join(check);
+                    if (problem != null) {
+                        bad[0] = problem;
+                        throw JvtException.infrastructure(config.name() + ": boot cache entry " + e.dir() + " is corrupt: " + problem);
+                    }
                     if (!s.qmp().execute("query-status").path("running").asBoolean(false)) {
                         s.qmp().execute("cont");
                     }
@@ -274,20 +319,32 @@ public final class Machine implements AutoCloseable {
                     booted = true;
                     return;
                 }
-                // the guest's clock is the stored boot's: set it to now, which also shows the channel answers
-                CommandChannel.Result r = channel.run(GuestCommands.clockCommand(System.currentTimeMillis()), Duration.ofSeconds(20));
-                if (r.status() != 0) {
-                    throw JvtException.infrastructure(config.name() + ": the restored guest could not set its clock (date exited with " + r.status() + ")");
-                }
+                // the guest's clock is the stored boot's: the first command sets it to now (as after a
+                // rewind: no round trip of its own, and the time is right when that command runs)
+                commands.setClockBeforeNextCommand(config.builtinGuest());
                 booted = true;
             });
             BootCache.touch(e);
             return true;
         } catch (RuntimeException x) {
-            LOG.warn("{}: boot cache entry {} did not come up ({}): deleted, booting", config.name(), e.dir(), x.getMessage());
             stop();
-            note("boot cache entry " + e.key() + " did not come up: booting");
+            qemu.resetBootDisks(e.disks().keySet());
+            if (bad[0] == null) {
+                LOG.warn("{}: boot cache entry {} did not come up ({}): deleted, booting", config.name(), e.dir(), x.getMessage());
+                note("boot cache entry " + e.key() + " did not come up: booting");
+            }
             return false;
+        }
+    }
+
+    private static String join(java.util.concurrent.CompletableFuture<String> check) {
+        try {
+            return check.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException x) {
+            return "it could not be checked: " + x;
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            throw JvtException.infrastructure("interrupted");
         }
     }
 
@@ -682,7 +739,7 @@ public final class Machine implements AutoCloseable {
                 // the guest's clock went back to the snapshot's moment: the next command sets it to the
                 // host's time first (systemd guests log and time out by it); the built-in guest is left
                 // alone, its tests time nothing
-                commands.setClockBeforeNextCommand();
+                commands.setClockBeforeNextCommand(false);
             }
         });
     }

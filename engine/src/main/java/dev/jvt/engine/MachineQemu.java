@@ -87,7 +87,14 @@ final class MachineQemu {
         try {
             Files.createDirectories(folder.dir());
             sockets = Files.createDirectories(work().resolve("s" + gen));
-            r = resolve(sockets, extra.apply(sockets));
+            List<String> more = extra.apply(sockets);
+            if (mode() == QemuCommandLine.Mode.NORMAL && more.stream().noneMatch(a -> a.startsWith("memory-backend="))) {
+                // every QEMU of a machine names its memory alike, so that a snapshot or migration of
+                // one (file-backed for the boot cache, or not) loads into another
+                more = new ArrayList<>(more);
+                more.addAll(BootCache.anonymousRamArgs(config.memoryMiB()));
+            }
+            r = resolve(sockets, more);
             cmd = QemuCommandLine.build(config, r);
             Files.writeString(folder.file(MachineFolder.COMMAND_LINE), Shell.join(cmd) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -148,6 +155,27 @@ final class MachineQemu {
         storage();
         for (String n : names) {
             Files.copy(from.resolve(n), work().resolve(n), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** After a restore that failed: the placed disks go, and the next start prepares the disks afresh. */
+    synchronized void resetBootDisks(java.util.Collection<String> names) {
+        try {
+            for (String n : names) {
+                Files.deleteIfExists(work().resolve(n));
+            }
+        } catch (IOException e) {
+            throw JvtException.infrastructure(config.name() + ": cannot remove the disks of a failed restore: " + e.getMessage(), e);
+        }
+        storage = null;
+    }
+
+    /** This machine's private work folder (sockets, overlays). */
+    Path workFolder() {
+        try {
+            return work();
+        } catch (IOException e) {
+            throw JvtException.infrastructure(config.name() + ": cannot create its work folder: " + e.getMessage(), e);
         }
     }
 

@@ -29,12 +29,26 @@ public final class QemuCommandLine {
                     List<String> extraArgs, Mode mode, Path replayLog) {
     }
 
+    /** TCG's translation buffer in MiB: {@code JVT_TB_SIZE}, default {@value #TB_SIZE_MIB}. */
+    static final int TB_SIZE_MIB = 256;
+
+    static int tbSizeMiB() {
+        String v = System.getenv("JVT_TB_SIZE");
+        if (v != null && v.matches("[1-9][0-9]{0,5}")) {
+            return Integer.parseInt(v);
+        }
+        return TB_SIZE_MIB;
+    }
+
     static List<String> build(MachineConfig c, Resolved r) {
         List<String> a = new ArrayList<>();
         a.add(r.qemu().toString());
         a.addAll(List.of("-name", "jvt-" + c.name() + ",debug-threads=on", "-nodefaults", "-no-user-config"));
         String accel = r.accel();
-        a.addAll(List.of("-machine", c.machineType() + ",accel=" + accel));
+        a.addAll(List.of("-machine", c.machineType()));
+        // TCG's translation buffer is 1 GiB by default in 7.2, touched as code is translated; a
+        // busybox boot translates ~50 MB: capped, parallel machines cannot grow to a GiB each
+        a.addAll(List.of("-accel", accel.equals("tcg") ? "tcg,tb-size=" + tbSizeMiB() : accel));
         a.addAll(List.of("-m", Integer.toString(c.memoryMiB())));
         a.addAll(List.of("-smp", Integer.toString(c.cpus())));
         a.addAll(List.of("-display", "none"));

@@ -68,12 +68,20 @@ public final class ReuseBenchmark implements Benchmark {
                     i + 1, c.wall(), c.step(), w.wall(), w.step(), w.toExec(), j);
             log.flush();
         }
+        // memory: two scenarios at -j 2, booted (no reuse) and restored, peak QEMU RSS summed
+        List<String> pair = List.of(home.resolve("scenarios/hello.groovy").toString(), home.resolve("scenarios/snapshots.groovy").toString(), "-j", "2");
+        double[] bootedRss = peakRss(launcher, dir.resolve("rss-booted"), cache, pair, true);
+        double[] restoredRss = peakRss(launcher, dir.resolve("rss-restored"), cache, pair, false);
+        double booted = bootedRss[1], restored = restoredRss[1];
+        log.printf(java.util.Locale.ROOT, "  -j 2 (hello + snapshots), peak over all QEMUs: booted RSS %.0f MB (of it anonymous+shmem %.0f MB), restored RSS %.0f MB (anonymous+shmem %.0f MB; the rest is page cache of the stored memory file, which the kernel can drop)%n",
+                bootedRss[0], bootedRss[1], restoredRss[0], restoredRss[1]);
         double mc = Stats.median(cold), mw = Stats.median(warm), mb = Stats.median(boots), mr = Stats.median(restores);
         double me = Stats.median(toExec), mj = Stats.median(jvm);
         return List.of(
                 new Figure("reuse", "jvt run hello: cold (boots) / warm (restores)", mw, mc, "s", mc / mw, "higher"),
                 new Figure("restore", "boot step / restore from the boot cache", mr, mb, "s", mb / mr, "higher"),
-                new Figure("start", "typed to QEMU exec / a bare JVM's start", me, mj, "s", me / mj, "lower"));
+                new Figure("start", "typed to QEMU exec / a bare JVM's start", me, mj, "s", me / mj, "lower"),
+                new Figure("rss", "QEMU memory at -j 2 (peak anonymous+shmem RSS, all QEMUs): booted / restored", restored, booted, "MB", booted / restored, "higher"));
     }
 
     private static Timing runJvt(Path launcher, Path home, Path out, Path cache, Pattern step) throws IOException, InterruptedException {
@@ -100,6 +108,62 @@ public final class ReuseBenchmark implements Benchmark {
         // written just before QEMU is started
         double exec = Duration.between(typed, Files.getLastModifiedTime(cmdline).toInstant()).toNanos() / 1e9;
         return new Timing(wall, exec, Double.parseDouble(m.group(1)));
+    }
+
+    /**
+     * Runs {@code ./jvt run ARGS} (with {@code --no-reuse} when {@code noReuse}; else once first so
+     * that the cache holds the boots) and samples the RSS of its QEMU processes every 50 ms; the
+     * peaks of their sums in MB: all of it, and the part that is anonymous or shared memory (what
+     * the kernel cannot drop; file pages it can).
+     */
+    private static double[] peakRss(Path launcher, Path out, Path cache, List<String> args, boolean noReuse) throws IOException, InterruptedException {
+        if (!noReuse) {
+            List<String> prime = new ArrayList<>(List.of(launcher.toString(), "run", "--out", out + "-prime"));
+            prime.addAll(args);
+            ProcessBuilder pb = new ProcessBuilder(prime).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("JVT_BOOT_CACHE", cache.toString());
+            pb.start().waitFor(5, TimeUnit.MINUTES);
+        }
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "run", "--out", out.toString()));
+        if (noReuse) {
+            cmd.add("--no-reuse");
+        }
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolveSibling(out.getFileName() + ".log").toFile());
+        pb.environment().put("JVT_BOOT_CACHE", cache.toString());
+        Process p = pb.start();
+        long peak = 0, peakAnon = 0;
+        while (!p.waitFor(50, TimeUnit.MILLISECONDS)) {
+            long[] kb = qemuRssKb(p);
+            peak = Math.max(peak, kb[0]);
+            peakAnon = Math.max(peakAnon, kb[1]);
+        }
+        if (p.exitValue() != 0) {
+            throw JvtException.infrastructure("jvt bench reuse: " + String.join(" ", cmd) + " failed; see " + out + ".log");
+        }
+        return new double[] {peak / 1024.0, peakAnon / 1024.0};
+    }
+
+    /** The summed VmRSS and RssAnon+RssShmem (kB) of the QEMU processes below {@code jvt}. */
+    static long[] qemuRssKb(Process jvt) {
+        long sum = 0, anon = 0;
+        for (ProcessHandle h : jvt.descendants().toList()) {
+            if (!h.info().command().map(c -> c.contains("qemu-system")).orElse(false)) {
+                continue;
+            }
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(h.pid()), "status"), StandardCharsets.ISO_8859_1)) {
+                    if (line.startsWith("VmRSS:")) {
+                        sum += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    } else if (line.startsWith("RssAnon:") || line.startsWith("RssShmem:")) {
+                        anon += Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone meanwhile
+            }
+        }
+        return new long[] {sum, anon};
     }
 
     /** A JVM that starts and exits ({@code java -version}, the launcher's flags): the floor of any start. */
