@@ -388,16 +388,26 @@ public final class BootCache {
     }
 
     /**
-     * Where a machine that may be stored keeps its memory while it runs: {@code /dev/shm} (memory,
-     * not disk), else {@code dir}. The name carries jvt's process id, so that {@link #sweepRamFiles}
-     * can delete the files of a jvt that was killed.
+     * Where a machine that may be stored keeps its {@code mib} MiB of memory while it runs:
+     * {@code /dev/shm} (memory, not disk) when it has room for it and 256 MiB more, else
+     * {@code dir}. The name carries jvt's process id, so that {@link #sweepRamFiles} can delete the
+     * files of a jvt that was killed.
      */
-    public static Path newRamFile(String machine, Path dir) {
+    public static Path newRamFile(String machine, int mib, Path dir) {
         Path shm = Path.of("/dev/shm");
-        Path base = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : dir;
+        Path base = Files.isDirectory(shm) && Files.isWritable(shm) && usable(shm) > (mib + 256L) << 20 ? shm : dir;
         sweepRamFiles(base);
         return base.resolve(RAM_PREFIX + ProcessHandle.current().pid() + "-" + machine.replaceAll("[^A-Za-z0-9_.-]", "_")
                 + "-" + RAM_FILES.incrementAndGet() + ".ram");
+    }
+
+    /** Free bytes in {@code dir}'s file system (a container's /dev/shm is often 64 MB: QEMU would die of SIGBUS in it). */
+    private static long usable(Path dir) {
+        try {
+            return Files.getFileStore(dir).getUsableSpace();
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     private static final String RAM_PREFIX = "jvt-ram-";

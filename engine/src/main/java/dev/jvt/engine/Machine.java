@@ -216,7 +216,7 @@ public final class Machine implements AutoCloseable {
         try {
             if (key != null && !isRunning()) {
                 // the memory is a file while this boot runs, so that it can be stored
-                Path r = BootCache.newRamFile(config.name(), qemu.workFolder());
+                Path r = BootCache.newRamFile(config.name(), config.memoryMiB(), qemu.workFolder());
                 ram = r;
                 launch(sk -> BootCache.bootRamArgs(r, config.memoryMiB()));
             } else {

@@ -40,6 +40,14 @@ public final class QemuCommandLine {
         return TB_SIZE_MIB;
     }
 
+    /** The -icount settings of a recording (before rr=record): {@code JVT_RECORD_ICOUNT}, default {@value #RECORD_ICOUNT}. */
+    static final String RECORD_ICOUNT = "shift=auto";
+
+    static String recordIcount() {
+        String v = System.getenv("JVT_RECORD_ICOUNT");
+        return v != null && v.matches("[a-z0-9=,]+") && !v.contains("rr") ? v : RECORD_ICOUNT;
+    }
+
     static List<String> build(MachineConfig c, Resolved r) {
         List<String> a = new ArrayList<>();
         a.add(r.qemu().toString());
@@ -73,7 +81,7 @@ public final class QemuCommandLine {
         if (r.mode() == Mode.DETERMINISTIC) {
             a.addAll(List.of("-icount", "shift=5,sleep=off,align=off", "-rtc", "base=" + FIXED_CLOCK + ",clock=vm"));
         } else if (record) {
-            a.addAll(List.of("-icount", "shift=auto,rr=record,rrfile=" + r.replayLog()));
+            a.addAll(List.of("-icount", recordIcount() + ",rr=record,rrfile=" + r.replayLog()));
             if (c.arch().equals("x86_64") || c.arch().equals("i386")) {
                 // the TPR-patching option ROM of old Windows guests: loading its state in a replay
                 // (time travel's snapshots) makes QEMU 7.2 run work on the vCPU thread while the

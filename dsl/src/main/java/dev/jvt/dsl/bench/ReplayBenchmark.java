@@ -64,7 +64,8 @@ public final class ReplayBenchmark implements Benchmark {
         Files.writeString(script, SCENARIO);
         List<ScenarioDefinition> defs = new ScenarioLoader().load(script, script.toString());
 
-        double plain = timeRun(defs, dir.resolve("plain"), RunOptions.DEFAULT);
+        // both boot: the recording cannot restore from the boot cache, so neither does the plain run
+        double plain = timeRun(defs, dir.resolve("plain"), RunOptions.DEFAULT.withReuse(false));
         log.printf("  plain run: %.1f s%n", plain);
         log.flush();
         Path recorded = dir.resolve("recorded");

@@ -89,7 +89,8 @@ public final class RewindBenchmark implements Benchmark {
         Files.writeString(script, text);
         List<ScenarioDefinition> defs = new ScenarioLoader().load(script, script.toString());
         long t0 = System.nanoTime();
-        RunSummary r = new ScenarioRunner(new RunSettings(dir.resolve(isolation), 1, null, RunOptions.DEFAULT), List.of()).run(defs);
+        // reuse off: isolation reboot boots for every test, which is what snapshots are measured against
+        RunSummary r = new ScenarioRunner(new RunSettings(dir.resolve(isolation), 1, null, RunOptions.DEFAULT.withReuse(false)), List.of()).run(defs);
         double s = (System.nanoTime() - t0) / 1e9;
         if (r.exitCode() != 0) {
             throw new IllegalStateException("the " + isolation + " suite failed (exit " + r.exitCode() + "); see " + dir.resolve(isolation));
