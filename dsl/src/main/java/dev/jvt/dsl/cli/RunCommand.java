@@ -118,6 +118,7 @@ public final class RunCommand implements Callable<Integer> {
         RunSettings settings = new RunSettings(runDir, parallel, filterPattern,
                 new RunOptions(deterministic, record, verbose, bundle, !noReuse));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
+        StartTrace.mark("run finished");
         PrintWriter o = spec.commandLine().getOut();
         int code = summary.exitCode();
         if (record) {
