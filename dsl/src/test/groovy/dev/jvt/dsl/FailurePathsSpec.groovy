@@ -108,7 +108,7 @@ class FailurePathsSpec extends Specification {
         then:
         r.code == 4
         r.out.contains('✘ (broken) QEMU is killed while the test runs')
-        r.out.contains('victim: QEMU exited unexpectedly with code')
+        r.out.contains('victim: QEMU exited unexpectedly (killed by signal 9, SIGKILL)')
         r.out.contains('✔ the next test starts from the snapshot in a new QEMU')
         r.out.contains('✔ the guest runs Linux')
         r.out.contains('✔ the monitor shows the registers')
@@ -144,5 +144,28 @@ class FailurePathsSpec extends Specification {
         then:
         r.code == 2
         r.err.contains("machine 'box': file not found: " + JvtCli.REPO.resolve('scenarios/selftest/no-such-vmlinuz'))
+    }
+
+    def "a file QEMU refuses as a kernel fails the boot with QEMU's own words and exit code"() {
+        when:
+        def r = JvtCli.run('run', '--out', JvtCli.tempDir('not-a-kernel').toString(), JvtCli.scenario('selftest/not-a-kernel.groovy'))
+
+        then:
+        r.code == 4
+        r.out.contains('✘ (broken) boot')
+        r.out.contains('box: QEMU exited with code 1 before it was up. QEMU said:')
+        r.out.contains('qemu: invalid kernel header')
+        !r.out.contains('QMP connection')
+    }
+
+    def "every subcommand answers --help with its usage, exit 0"() {
+        expect:
+        ['run', 'replay', 'report', 'repl', 'doctor', 'bench', 'images', 'cache'].every { c ->
+            def r = JvtCli.run(c, '--help')
+            assert r.code == 0 : c
+            assert r.out.startsWith("Usage: jvt $c ") : c
+            assert !r.err.contains('Missing required') : c
+            true
+        }
     }
 }

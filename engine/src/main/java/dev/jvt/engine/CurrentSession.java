@@ -135,7 +135,7 @@ final class CurrentSession {
         if (console.fatal() instanceof JvtException j) {
             return j;
         }
-        JvtException e = JvtException.infrastructure(machine + ": QEMU exited unexpectedly with code " + p.exitCode()
+        JvtException e = JvtException.infrastructure(machine + ": QEMU exited unexpectedly " + p.exitCause()
                 + (p.logTail(10).isBlank() ? "" : "\nQEMU log:\n" + p.logTail(10))
                 + "\nlast console lines of " + machine + ":\n" + console.lastLines(CONSOLE_TAIL));
         console.abort(e);

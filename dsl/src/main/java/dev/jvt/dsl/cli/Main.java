@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import java.io.PrintWriter;
 
 /** {@code jvt}: run scenarios, check the host, measure, replay, report, explore. */
-@Command(name = "jvt", mixinStandardHelpOptions = true, version = "jvt 0.1.0",
+@Command(name = "jvt", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "jvt 0.1.0",
         description = "Test automation for virtual machines on QEMU.",
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every test passed", "1:a test failed", "2:bad usage or a broken scenario script",

@@ -59,6 +59,29 @@ public final class QemuProcess implements AutoCloseable {
         return process.isAlive() ? -1 : process.exitValue();
     }
 
+    /** How QEMU ended, to follow "exited": "with code 1", "(killed by signal 9, SIGKILL)"; "" while it runs. */
+    public String exitCause() {
+        if (process.isAlive()) {
+            return "";
+        }
+        int code = process.exitValue();
+        if (code > 128 && code < 128 + 65) {
+            int sig = code - 128;
+            String name = switch (sig) {
+                case 1 -> "SIGHUP";
+                case 2 -> "SIGINT";
+                case 6 -> "SIGABRT";
+                case 7 -> "SIGBUS";
+                case 9 -> "SIGKILL";
+                case 11 -> "SIGSEGV";
+                case 15 -> "SIGTERM";
+                default -> null;
+            };
+            return "(killed by signal " + sig + (name == null ? "" : ", " + name) + ")";
+        }
+        return "with code " + code;
+    }
+
     /** Marks the coming exit as wanted (shutdown, crash, migration), so it is not reported as a failure. */
     public void expectExit() {
         expectedExit = true;

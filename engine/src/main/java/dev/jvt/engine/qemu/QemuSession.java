@@ -124,6 +124,15 @@ public final class QemuSession implements AutoCloseable {
             return new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port,
                     qgaConn == null ? null : new CommandPort(qgaConn, qgaConn), resources);
         } catch (IOException | RuntimeException e) {
+            if (p != null && !(e instanceof JvtException j && j.getMessage().contains(": QEMU exited "))
+                    && p.waitFor(Duration.ofSeconds(1))) {
+                // QEMU refused what it was given after it connected (a kernel that is no kernel, a
+                // bad option value): its own words say why, not the broken connection
+                JvtException why = new Hint(owner, p, commandLineFile).exited("it was up");
+                why.addSuppressed(e);
+                resources.forEach(QemuSession::closeQuietly);
+                throw why;
+            }
             if (p != null) {
                 p.kill();
             }
@@ -198,8 +207,10 @@ public final class QemuSession implements AutoCloseable {
     /** Who to blame, and where to look, when QEMU does not connect. */
     private record Hint(String owner, QemuProcess process, Path commandLineFile) {
         JvtException exited(String what) {
-            return JvtException.infrastructure(owner + ": QEMU exited with code " + process.exitCode() + " before " + what
-                    + ". QEMU said:\n" + process.logTail(20) + (commandLineFile == null ? "" : "\ncommand line: " + commandLineFile));
+            String said = process.logTail(20);
+            return JvtException.infrastructure(owner + ": QEMU exited " + process.exitCause() + " before " + what
+                    + (said.isBlank() ? " and printed nothing" : ". QEMU said:\n" + said)
+                    + (commandLineFile == null ? "" : "\ncommand line: " + commandLineFile));
         }
     }
 
