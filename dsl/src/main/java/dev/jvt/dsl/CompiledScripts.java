@@ -92,8 +92,7 @@ final class CompiledScripts {
     private static String jarIdentity() {
         try {
             Path p = Path.of(CompiledScripts.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-            return p + " " + a.size() + " " + a.lastModifiedTime().toMillis() + " " + a.fileKey();
+            return Host.fileStamp(p);
         } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
             // unknown where jvt's classes come from: never reuse
             return "unknown " + System.nanoTime();

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -189,8 +188,7 @@ public final class BootCache {
     /** A file's content hash, remembered for its path, size, modification time and inode. */
     static String fileHash(Path f) {
         try {
-            BasicFileAttributes at = Files.readAttributes(f, BasicFileAttributes.class);
-            String id = f.toAbsolutePath() + "|" + at.size() + "|" + at.lastModifiedTime().toMillis() + "|" + at.fileKey();
+            String id = dev.jvt.engine.host.Host.fileStamp(f);
             String known = FILE_HASHES.get(id);
             if (known != null) {
                 return known;

@@ -117,8 +117,7 @@ public final class BuiltinGuest {
 
     private static String stat(Path p) {
         try {
-            var a = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class);
-            return p.toAbsolutePath() + " " + a.size() + " " + a.lastModifiedTime().toMillis() + " " + a.fileKey();
+            return Host.fileStamp(p);
         } catch (IOException e) {
             return p + " missing";
         }

@@ -30,6 +30,15 @@ public final class Host {
     }
 
     /** jvt's cache: $JVT_CACHE, else $XDG_CACHE_HOME/jvt, else ~/.cache/jvt. */
+    /**
+     * A file's identity for memos that must not reread it: absolute path, size, modification time
+     * (ms) and inode ({@code fileKey}). A changed or replaced file has another.
+     */
+    public static String fileStamp(Path f) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+        return f.toAbsolutePath() + " " + a.size() + " " + a.lastModifiedTime().toMillis() + " " + a.fileKey();
+    }
+
     public static Path cacheDir() {
         String env = System.getenv("JVT_CACHE");
         Path dir;
