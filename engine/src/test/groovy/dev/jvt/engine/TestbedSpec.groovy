@@ -94,10 +94,13 @@ class TestbedSpec extends Specification {
         def bed = bed()
         ['a', 'b', 'c'].each { bed.machine(new MachineConfig(it)) }
         def seen = Collections.synchronizedSet(new HashSet())
+        def together = new java.util.concurrent.CountDownLatch(3)
 
-        when:
+        when: 'each action waits for the other two, which only returns if all three run at once'
         bed.forEach { Machine m ->
             seen << Thread.currentThread().name
+            together.countDown()
+            assert together.await(10, java.util.concurrent.TimeUnit.SECONDS)
             if (m.name != 'b') {
                 throw new IllegalStateException("failed on $m.name")
             }
