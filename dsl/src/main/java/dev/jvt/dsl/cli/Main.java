@@ -32,8 +32,12 @@ public final class Main implements Runnable {
         }
         PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true);
         PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true);
+        standalone = true;
         System.exit(execute(args, out, err));
     }
+
+    /** Whether this JVM is jvt itself (main), not a test or a user's JVM calling {@link #execute}. */
+    static volatile boolean standalone;
 
     /** The subcommands, in the order {@code jvt --help} lists them. */
     private static final java.util.Map<String, java.util.function.Supplier<Object>> COMMANDS = new java.util.LinkedHashMap<>();

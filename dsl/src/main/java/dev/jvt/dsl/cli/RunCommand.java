@@ -98,6 +98,10 @@ public final class RunCommand implements Callable<Integer> {
         defs = shard(defs);
         Prerequisites.ensure(true);
         StartTrace.mark("host checked");
+        if (Main.standalone) {
+            // SIGINT/SIGTERM end the run in order: QEMU stopped, reports written, exit 130/143
+            dev.jvt.engine.host.Interrupts.install(System.err);
+        }
 
         Path runDir = out != null ? out : defaultRunDirectory();
         Files.createDirectories(runDir);
@@ -121,6 +125,10 @@ public final class RunCommand implements Callable<Integer> {
         StartTrace.mark("run finished");
         PrintWriter o = spec.commandLine().getOut();
         int code = summary.exitCode();
+        if (dev.jvt.engine.host.Interrupts.exitCode() != 0) {
+            spec.commandLine().getErr().println("jvt: " + dev.jvt.engine.host.Interrupts.reason() + "; what ran is reported in " + runDir);
+            spec.commandLine().getErr().flush();
+        }
         if (record) {
             o.println("jvt: recorded; replay with: jvt replay " + runDir);
             if (code == 1) {

@@ -12,6 +12,7 @@ import dev.jvt.engine.events.RunSummary;
 import dev.jvt.engine.events.ScenarioRun;
 import dev.jvt.engine.events.Status;
 import dev.jvt.engine.events.TestRun;
+import dev.jvt.engine.host.Interrupts;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,7 +73,10 @@ public final class ScenarioRunner {
         } finally {
             pool.shutdownNow();
         }
-        RunSummary summary = RunSummary.of(settings.runDirectory(), runs, System.currentTimeMillis() - t0);
+        long took = System.currentTimeMillis() - t0;
+        RunSummary summary = Interrupts.exitCode() != 0
+                ? new RunSummary(settings.runDirectory(), runs, took, Interrupts.exitCode())
+                : RunSummary.of(settings.runDirectory(), runs, took);
         listeners.forEach(l -> l.runFinished(summary));
         return summary;
     }
@@ -87,6 +91,15 @@ public final class ScenarioRunner {
         if (selected.isEmpty() && settings.filter() != null) {
             return run;
         }
+        if (Interrupts.reason() != null) {
+            // the run was interrupted before this scenario's turn: its tests are listed as not run
+            events.scenarioStarted();
+            for (ScenarioDefinition.TestDefinition t : selected) {
+                events.finishTest(events.startTest(t.name(), TestRun.Kind.TEST), Status.SKIPPED, JvtException.testFailure("not run: " + Interrupts.reason()));
+            }
+            events.scenarioFinished();
+            return run;
+        }
         dev.jvt.engine.host.StartTrace.mark(def.name() + ": scenario starts");
         events.scenarioStarted();
         Testbed bed = null;
@@ -96,7 +109,7 @@ public final class ScenarioRunner {
             runTests(def, bed, selected, events);
         } catch (IOException | RuntimeException e) {
             TestRun broken = events.startTest("run", TestRun.Kind.BOOT);
-            events.finishTest(broken, asJvt(e));
+            events.finishTest(broken, interrupted(asJvt(e)));
         } finally {
             if (bed != null) {
                 try {
@@ -113,6 +126,18 @@ public final class ScenarioRunner {
         return run;
     }
 
+    /**
+     * {@code failure} as the run's interruption when the run was interrupted (SIGINT, SIGTERM): its
+     * QEMUs were killed, so what failed failed because of that; otherwise {@code failure} itself.
+     */
+    private static Throwable interrupted(Throwable failure) {
+        String reason = Interrupts.reason();
+        if (failure == null || reason == null) {
+            return failure;
+        }
+        return JvtException.infrastructure(reason + " (" + firstLine(failure.getMessage()) + ")", failure);
+    }
+
     private static JvtException asJvt(Throwable e) {
         return e instanceof JvtException j ? j : JvtException.infrastructure(String.valueOf(e.getMessage()), e);
     }
@@ -121,10 +146,10 @@ public final class ScenarioRunner {
         TestContext ctx = new TestContext(bed.machines(), new LinkedHashMap<>(bed.networks()));
         String stopped = null;
         TestRun boot = events.startTest("boot", TestRun.Kind.BOOT);
-        Throwable bootFailure = attempt(bed::boot);
+        Throwable bootFailure = interrupted(attempt(bed::boot));
         events.finishTest(boot, bootFailure);
         if (bootFailure != null) {
-            stopped = "boot failed";
+            stopped = Interrupts.reason() != null ? Interrupts.reason() : "boot failed";
         }
         boolean snapshots = isolation(def) == ScenarioDefinition.Isolation.SNAPSHOT && selected.size() > 1;
         if (stopped == null && (!def.setups().isEmpty() || snapshots)) {
@@ -133,14 +158,18 @@ public final class ScenarioRunner {
             if (f == null && snapshots) {
                 f = attempt(() -> bed.checkpoint(Testbed.AFTER_SETUP));
             }
+            f = interrupted(f);
             events.finishTest(setup, f);
             if (f != null) {
-                stopped = "setup failed";
+                stopped = Interrupts.reason() != null ? Interrupts.reason() : "setup failed";
             }
         }
         boolean first = true;
         for (ScenarioDefinition.TestDefinition t : selected) {
             TestRun tr = events.startTest(t.name(), TestRun.Kind.TEST);
+            if (stopped == null && Interrupts.reason() != null) {
+                stopped = Interrupts.reason();
+            }
             if (stopped != null) {
                 events.finishTest(tr, Status.SKIPPED, JvtException.testFailure("not run: " + stopped));
                 continue;
@@ -150,13 +179,14 @@ public final class ScenarioRunner {
             if (f == null) {
                 f = BlockRunner.run(List.of(t.body()), ctx, def);
             }
-            if (f != null) {
+            f = interrupted(f);
+            if (f != null && Interrupts.reason() == null) {
                 attachJournals(bed);
             }
             events.finishTest(tr, f);
-            stopped = stopReason(f, bed.machines().values(), isolation(def));
+            stopped = Interrupts.reason() != null ? Interrupts.reason() : stopReason(f, bed.machines().values(), isolation(def));
         }
-        if (!def.teardowns().isEmpty() && bootFailure == null) {
+        if (!def.teardowns().isEmpty() && bootFailure == null && Interrupts.reason() == null) {
             TestRun td = events.startTest("teardown", TestRun.Kind.TEARDOWN);
             Throwable f = stopped != null && stopped.startsWith("failOn") ? null : BlockRunner.run(def.teardowns(), ctx, def);
             events.finishTest(td, f);

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each child also runs in a session of its own ({@code setsid}, which does not fork here: a
  * child of the JVM is no process-group leader), so a Ctrl-C typed in jvt's terminal reaches jvt
- * alone: {@code jvt repl} turns it into "interrupt the running call", and {@code jvt run} exits
- * through the shutdown hook, which kills the children.
+ * alone: {@code jvt repl} turns it into "interrupt the running call", and {@code jvt run} ends
+ * the run in order ({@link dev.jvt.engine.host.Interrupts}: children killed, reports written).
  */
 public final class ProcessLauncher {
     private static final Path SETPRIV = findSetpriv();
@@ -42,7 +42,15 @@ public final class ProcessLauncher {
         Runtime.getRuntime().addShutdownHook(new Thread(ProcessLauncher::killAll, "jvt-kill-children"));
     }
 
+    /** Why no child may start any more (an interrupted run), or null. */
+    private static volatile String refusal;
+
     private ProcessLauncher() {
+    }
+
+    /** From now on {@link #start} fails with {@code reason}; null allows starts again. */
+    public static void refuseNew(String reason) {
+        refusal = reason;
     }
 
     private static Path findSetpriv() {
@@ -65,6 +73,10 @@ public final class ProcessLauncher {
 
     /** Starts {@code builder}'s command as a child that dies with this JVM. */
     public static Process start(ProcessBuilder builder) throws IOException {
+        String refused = refusal;
+        if (refused != null) {
+            throw JvtException.infrastructure("not starting " + Path.of(builder.command().get(0)).getFileName() + ": jvt was " + refused);
+        }
         List<String> command = new ArrayList<>();
         if (SETSID != null) {
             command.add(SETSID.toString());
@@ -95,6 +107,11 @@ public final class ProcessLauncher {
         }
         LIVE.add(p);
         p.onExit().thenRun(() -> LIVE.remove(p));
+        if (refusal != null) {
+            // refused while it was being forked: the kill may have missed it
+            p.destroyForcibly();
+            throw JvtException.infrastructure("not starting " + Path.of(builder.command().get(0)).getFileName() + ": jvt was " + refusal);
+        }
         return p;
     }
 
@@ -102,6 +119,11 @@ public final class ProcessLauncher {
     public static int liveCount() {
         LIVE.removeIf(p -> !p.isAlive());
         return LIVE.size();
+    }
+
+    /** Kills every child now (SIGKILL) and waits up to 2 s for each. */
+    public static void killAllNow() {
+        killAll();
     }
 
     static void killAll() {
