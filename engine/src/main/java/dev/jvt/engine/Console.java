@@ -22,7 +22,15 @@ import java.util.regex.Pattern;
 public final class Console {
     private static final Pattern ANSI = Pattern.compile("\u001B\\[[0-9;?]*[A-Za-z]|\u001B[()][A-Z0-9]|[\u0000-\u0008\u000B-\u001F\u007F]");
 
+    /** A line is cut after this many characters, so a flood without newlines costs no quadratic scans. */
+    static final int MAX_LINE = 64 * 1024;
+
     private final String machine;
+    private final long limit;
+    private long received;
+    private long dropped;
+    private JvtException flood;
+    private volatile Consumer<JvtException> floodListener = e -> { };
     private final ByteArrayOutputStream raw = new ByteArrayOutputStream();
     private final StringBuilder text = new StringBuilder();
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
@@ -35,7 +43,41 @@ public final class Console {
     private final List<Consumer<byte[]>> byteListeners = new CopyOnWriteArrayList<>();
 
     public Console(String machine) {
+        this(machine, limit());
+    }
+
+    Console(String machine, long limit) {
         this.machine = machine;
+        this.limit = limit;
+    }
+
+    /**
+     * Most bytes a machine may write between two starts or rewinds ({@code JVT_CONSOLE_LIMIT} or
+     * system property {@code jvt.consoleLimit}, in MiB; default 64): past it, the console is
+     * flooded, waits fail, and the rest is dropped.
+     */
+    static long limit() {
+        String v = System.getProperty("jvt.consoleLimit", System.getenv("JVT_CONSOLE_LIMIT"));
+        try {
+            return v == null || v.isBlank() ? 64L << 20 : Math.max(1, Long.parseLong(v.strip())) << 20;
+        } catch (NumberFormatException e) {
+            return 64L << 20;
+        }
+    }
+
+    /** Called once when the guest floods the console (to fail the command channel's waits too). */
+    public void onFlood(Consumer<JvtException> listener) {
+        floodListener = listener;
+    }
+
+    /** Whether the guest wrote more than the limit since it started or was rewound. */
+    public synchronized boolean flooded() {
+        return flood != null;
+    }
+
+    /** Bytes dropped since the flood began. */
+    public synchronized long dropped() {
+        return dropped;
     }
 
     public void onLine(Consumer<String> listener) {
@@ -50,7 +92,26 @@ public final class Console {
     public void feed(byte[] data, int off, int len) {
         byte[] copy = java.util.Arrays.copyOfRange(data, off, off + len);
         List<String> lines = new ArrayList<>();
+        JvtException flooded = null;
         synchronized (this) {
+            if (flood != null) {
+                dropped += len;
+                return;
+            }
+            received += len;
+            if (received > limit) {
+                flood = JvtException.testFailure(machine + ": the guest flooded its console: more than " + (limit >> 20)
+                        + " MiB since it started or was last rewound; the rest is dropped until it is rewound or restarted"
+                        + " (JVT_CONSOLE_LIMIT=MiB raises the limit)\nlast console lines of " + machine + ":\n" + lastLines(5));
+                flooded = flood;
+                dropped += len;
+                copy = ("\n[jvt: " + machine + " flooded its console (over " + (limit >> 20) + " MiB): the rest of its output is dropped]\n")
+                        .getBytes(StandardCharsets.UTF_8);
+                len = copy.length;
+                if (fatal == null) {
+                    fatal = flooded;
+                }
+            }
             raw.write(copy, 0, copy.length);
             ByteBuffer in = ByteBuffer.allocate(pendingBytes.remaining() + len);
             in.put(pendingBytes).put(copy).flip();
@@ -63,6 +124,11 @@ public final class Console {
                 if (c == '\r') {
                     continue;
                 }
+                if (c != '\n' && text.length() - lineStart >= MAX_LINE) {
+                    text.append('\n');  // cut an overlong line; the byte transcript keeps it whole
+                    lines.add(clean(text.substring(lineStart, text.length() - 1)));
+                    lineStart = text.length();
+                }
                 text.append(c);
                 if (c == '\n') {
                     lines.add(clean(text.substring(lineStart, text.length() - 1)));
@@ -70,6 +136,9 @@ public final class Console {
                 }
             }
             notifyAll();
+        }
+        if (flooded != null) {
+            floodListener.accept(flooded);
         }
         for (Consumer<byte[]> l : byteListeners) {
             l.accept(copy);
@@ -99,6 +168,9 @@ public final class Console {
     /** Waits may be made again (after the machine started anew). */
     public synchronized void clearAbort() {
         fatal = null;
+        flood = null;
+        received = 0;
+        dropped = 0;
     }
 
     public Throwable fatal() {

@@ -32,6 +32,7 @@ final class CurrentSession {
     private final MachineQemu qemu;
     private volatile QemuSession session;
     private volatile OutputStream transcript;
+    private volatile boolean transcriptFailed;
 
     CurrentSession(String machine, MachineFolder folder, Console console, CommandChannel channel, MachineQemu qemu) {
         this.machine = machine;
@@ -120,12 +121,19 @@ final class CurrentSession {
 
     private void writeTranscript(byte[] b) {
         OutputStream o = transcript;
-        if (o != null) {
+        if (o != null && !transcriptFailed) {
             try {
                 o.write(b);
                 o.flush();
             } catch (IOException e) {
-                LOG.debug("{}: cannot write the transcript; it stays in memory", machine, e);
+                // disk full (or gone): the test fails with the path, the transcript stays in memory
+                if (transcriptFailed) {
+                    return;
+                }
+                transcriptFailed = true;
+                JvtException failure = JvtException.cannotWrite(machine + ": ", folder.file(MachineFolder.CONSOLE), e);
+                console.abort(failure);
+                channel.abort(failure);
             }
         }
     }

@@ -60,6 +60,29 @@ public class JvtException extends RuntimeException {
         return new JvtException(Kind.INFRASTRUCTURE, message, cause);
     }
 
+    /**
+     * Writing {@code path} failed: "disk full: cannot write PATH (No space left on device)" when the
+     * file system is full, else "cannot write PATH: why"; exit code 4 either way.
+     */
+    public static JvtException cannotWrite(String prefix, java.nio.file.Path path, Exception e) {
+        String why = String.valueOf(e.getMessage());
+        if (isDiskFull(e)) {
+            return infrastructure(prefix + "disk full: cannot write " + path + " (No space left on device)", e);
+        }
+        return infrastructure(prefix + "cannot write " + path + ": " + why, e);
+    }
+
+    /** Whether {@code t} or one of its causes says the file system is full (ENOSPC, EDQUOT). */
+    public static boolean isDiskFull(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            String m = c.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The kind of any throwable: ours carry one, an {@link AssertionError} is a test failure, the rest broke. */
     public static Kind kindOf(Throwable t) {
         if (t instanceof JvtException j) {

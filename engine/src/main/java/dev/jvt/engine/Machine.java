@@ -75,6 +75,7 @@ public final class Machine implements AutoCloseable {
         console.onLine(line -> events.consoleLine(config.name(), line));
         console.onLine(this::checkFailOn);
         console.onBytes(bytes -> events.consoleOutput(config.name(), bytes, System.nanoTime()));
+        console.onFlood(e -> channel.abort(e));  // a command in flight fails with the flood too
     }
 
     public String getName() {
@@ -726,7 +727,7 @@ public final class Machine implements AutoCloseable {
             Snapshots.notWhileRecording(config.name(), qemu.recording(), "rewind");
             console.endLine();  // the rewind cuts the guest's output wherever it is
             ssh.disconnectAll();  // the guest's side of their TCP connections is gone
-            if (!(console.fatal() instanceof GuestFailureException) && isRunning()) {
+            if (!(console.fatal() instanceof GuestFailureException) && !console.flooded() && isRunning()) {
                 Snapshots.load(config.name(), current.get().qmp(), name);
                 channel.resync();
             } else {

@@ -191,6 +191,27 @@ public final class Testbed implements AutoCloseable {
         Cleanup.throwFirst(errors);
     }
 
+    /**
+     * What a test's outcome must say about the testbed's health: a network whose switch died
+     * during the test fails it (with the test's own failure, if any, as the cause), and is
+     * restarted for the next one. Returns {@code failure} when all is well.
+     */
+    public Throwable afterTest(Throwable failure) {
+        Throwable out = failure;
+        for (Network n : networks.values()) {
+            JvtException dead = n.checkSwitch();
+            if (dead != null) {
+                JvtException e = out == null ? dead
+                        : JvtException.infrastructure(dead.getMessage() + "\nthe test failed with: " + out.getMessage(), out);
+                if (out != null) {
+                    e.addSuppressed(dead);
+                }
+                out = e;
+            }
+        }
+        return out;
+    }
+
     /** Saves every machine under {@code tag} ({@code savevm}) and every network's faults with it. */
     public void checkpoint(String tag) {
         forEach(m -> m.snapshot(tag));

@@ -112,4 +112,55 @@ class ConsoleSpec extends Specification {
         lines == ['echo typed', 'typed', 'prompt# ls']
         console.text() == 'echo typed\ntypedprompt# ls\n'
     }
+
+    def "a guest that writes more than the limit floods: waits fail at once, the rest is dropped, a restart clears it"() {
+        given: 'a 1 MiB limit'
+        def small = new Console('box', 1L << 20)
+        def floods = []
+        def bytes = new ByteArrayOutputStream()
+        small.onFlood { floods << it }
+        small.onBytes { bytes.write(it) }
+        def chunk = ('x' * 1023 + '\n').getBytes('UTF-8')
+
+        when: 'it writes 2 MiB'
+        2048.times { small.feed(chunk, 0, chunk.length) }
+        small.waitFor(Pattern.compile('never'), Duration.ofSeconds(30), "'never'")
+
+        then: 'the wait fails at once, naming the flood'
+        JvtException e = thrown()
+        e.kind() == JvtException.Kind.TEST_FAILURE
+        e.message.contains('box: the guest flooded its console: more than 1 MiB')
+        e.message.contains("(while waiting for 'never')")
+        floods.size() == 1
+        small.flooded()
+        small.byteCount() < (1L << 20) + 2048
+        small.dropped() > 1000 * 1024
+        new String(bytes.toByteArray(), 'UTF-8').contains('[jvt: box flooded its console (over 1 MiB): the rest of its output is dropped]')
+
+        when: 'the machine starts anew'
+        small.clearAbort()
+        small.feed('ready\n'.getBytes('UTF-8'), 0, 6)
+
+        then:
+        !small.flooded()
+        small.waitFor(Pattern.compile('ready'), Duration.ofSeconds(1), 'ready') == 'ready'
+    }
+
+    def "a line without newline is cut every 64 KiB, so waits stay linear"() {
+        given:
+        def lines = []
+        console.onLine { lines << it }
+
+        when:
+        def b = ('y' * (3 * Console.MAX_LINE + 10)).getBytes('UTF-8')
+        console.feed(b, 0, b.length)
+        feed('\nend\n')
+
+        then:
+        lines.size() == 5
+        lines[0..2].every { it.length() == Console.MAX_LINE }
+        lines[3] == 'y' * 10
+        console.byteCount() == b.length + 5
+        console.waitFor(Pattern.compile('^end$'), Duration.ofSeconds(1), 'end') == 'end'
+    }
 }

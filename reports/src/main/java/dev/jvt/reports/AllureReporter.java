@@ -159,7 +159,7 @@ public final class AllureReporter implements RunListener {
                 state.children.add(uuid);
             }
         } catch (RuntimeException e) {
-            warn("cannot write the Allure result of '" + t.fullName() + "': " + e, e);
+            warn("cannot write the Allure result of '" + t.fullName() + "': " + e.getMessage(), e);
         }
     }
 
@@ -200,7 +200,7 @@ public final class AllureReporter implements RunListener {
                         .setAfters(state.afters));
             }
         } catch (RuntimeException e) {
-            warn("cannot write the Allure container of '" + scenario.name() + "': " + e, e);
+            warn("cannot write the Allure container of '" + scenario.name() + "': " + e.getMessage(), e);
         }
     }
 
@@ -351,7 +351,15 @@ public final class AllureReporter implements RunListener {
         return ResultsUtils.md5(s);
     }
 
-    private static void warn(String message, Throwable cause) {
-        LOG.warn("Allure results: {}", message, cause);
+    private final java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public java.util.List<String> writeFailures() {
+        return failures;
+    }
+
+    private void warn(String message, Throwable cause) {
+        failures.add("Allure results: " + message + (dev.jvt.engine.JvtException.isDiskFull(cause) ? " (disk full: No space left on device under " + results + ")" : ""));
+        LOG.debug("Allure results: {}", message, cause);
     }
 }

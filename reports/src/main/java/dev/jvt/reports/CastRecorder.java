@@ -51,12 +51,19 @@ public final class CastRecorder implements RunListener {
 
     private final Map<Key, Cast> casts = new ConcurrentHashMap<>();
 
+    private final java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public java.util.List<String> writeFailures() {
+        return failures;
+    }
+
     @Override
     public void machineStarted(ScenarioRun scenario, String machine, Path directory) {
         casts.computeIfAbsent(new Key(scenario, machine), k -> open(scenario, machine, directory));
     }
 
-    private static Cast open(ScenarioRun scenario, String machine, Path directory) {
+    private Cast open(ScenarioRun scenario, String machine, Path directory) {
         try {
             Files.createDirectories(directory);
             Writer w = new BufferedWriter(Files.newBufferedWriter(directory.resolve(FILE_NAME), StandardCharsets.UTF_8));
@@ -65,7 +72,8 @@ public final class CastRecorder implements RunListener {
             w.flush();
             return new Cast(w, System.nanoTime());
         } catch (IOException e) {
-            LOG.warn("cannot record {}: {}", directory.resolve(FILE_NAME), e.getMessage(), e);
+            failures.add(dev.jvt.engine.JvtException.cannotWrite("", directory.resolve(FILE_NAME), e).getMessage());
+            LOG.debug("cannot record {}", directory.resolve(FILE_NAME), e);
             return null;
         }
     }

@@ -42,6 +42,13 @@ public final class JUnitXmlReporter implements RunListener {
         this.file = file;
     }
 
+    private final java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public java.util.List<String> writeFailures() {
+        return failures;
+    }
+
     @Override
     public void runFinished(RunSummary summary) {
         try {
@@ -52,7 +59,8 @@ public final class JUnitXmlReporter implements RunListener {
                 write(summary.scenarios(), out);
             }
         } catch (IOException | XMLStreamException e) {
-            LOG.warn("cannot write JUnit XML {}: {}", file, e.getMessage(), e);
+            failures.add(dev.jvt.engine.JvtException.cannotWrite("", file, e).getMessage());
+            LOG.debug("cannot write JUnit XML {}", file, e);
         }
     }
 

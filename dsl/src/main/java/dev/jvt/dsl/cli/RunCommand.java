@@ -125,6 +125,17 @@ public final class RunCommand implements Callable<Integer> {
         StartTrace.mark("run finished");
         PrintWriter o = spec.commandLine().getOut();
         int code = summary.exitCode();
+        List<String> unwritten = listeners.stream().flatMap(l -> l.writeFailures().stream()).distinct().toList();
+        if (!unwritten.isEmpty()) {
+            PrintWriter e = spec.commandLine().getErr();
+            e.println("jvt: the reports are incomplete: " + unwritten.size() + " file(s) could not be written:");
+            unwritten.stream().limit(5).forEach(u -> e.println("  " + u));
+            if (unwritten.size() > 5) {
+                e.println("  ... and " + (unwritten.size() - 5) + " more");
+            }
+            e.flush();
+            code = code == 0 || code == 1 ? 4 : code;
+        }
         if (dev.jvt.engine.host.Interrupts.exitCode() != 0) {
             spec.commandLine().getErr().println("jvt: " + dev.jvt.engine.host.Interrupts.reason() + "; what ran is reported in " + runDir);
             spec.commandLine().getErr().flush();

@@ -158,7 +158,7 @@ public final class ScenarioRunner {
             if (f == null && snapshots) {
                 f = attempt(() -> bed.checkpoint(Testbed.AFTER_SETUP));
             }
-            f = interrupted(f);
+            f = interrupted(bed.afterTest(f));
             events.finishTest(setup, f);
             if (f != null) {
                 stopped = Interrupts.reason() != null ? Interrupts.reason() : "setup failed";
@@ -179,7 +179,7 @@ public final class ScenarioRunner {
             if (f == null) {
                 f = BlockRunner.run(List.of(t.body()), ctx, def);
             }
-            f = interrupted(f);
+            f = interrupted(bed.afterTest(f));
             if (f != null && Interrupts.reason() == null) {
                 attachJournals(bed);
             }

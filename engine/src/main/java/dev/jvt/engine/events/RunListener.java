@@ -11,6 +11,14 @@ public interface RunListener {
     default void runStarted(Path runDirectory) {
     }
 
+    /**
+     * What this listener could not write ("disk full: cannot write PATH …"), one line each; a run
+     * whose reports are incomplete exits 4 even when its tests passed.
+     */
+    default java.util.List<String> writeFailures() {
+        return java.util.List.of();
+    }
+
     default void scenarioStarted(ScenarioRun scenario) {
     }
 

@@ -188,6 +188,21 @@ public final class Network implements AutoCloseable {
         set(Objects.requireNonNull(f, "faults"));
     }
 
+    /**
+     * When the switch's thread died since the last check: starts a new one and returns why the
+     * network stopped forwarding frames (every frame meanwhile was lost); null while it works.
+     */
+    public JvtException checkSwitch() {
+        Throwable f = sw.restartIfDead();
+        return f == null ? null : JvtException.infrastructure("network '" + name + "': its switch stopped forwarding frames ("
+                + f.getMessage() + "); frames sent meanwhile were lost; jvt restarted it for the next test", f);
+    }
+
+    /** Fault injection for jvt's own tests (FaultsSpec, jvt bench faults): the switch's thread dies. */
+    public void crashSwitchForTest() {
+        sw.crashThread();
+    }
+
     /** How many NICs are connected to the switch now. */
     int connectedPorts() {
         return sw.connectedPorts();

@@ -97,7 +97,8 @@ final class Switch implements AutoCloseable {
     private final String name;
     private final Selector selector;
     private final PcapWriter pcap;
-    private final Thread thread;
+    private volatile Thread thread;
+    private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Port[] ports = new Port[MAX_PORTS];
     private final Port[] dirty = new Port[MAX_PORTS];
@@ -121,9 +122,45 @@ final class Switch implements AutoCloseable {
         this.random = new SplittableRandom(name.hashCode());
         this.selector = Selector.open();
         this.pcap = new PcapWriter(pcapFile);
-        this.thread = new Thread(this::loop, "jvt-switch-" + name);
-        thread.setDaemon(true);
-        thread.start();
+        startThread();
+    }
+
+    private void startThread() {
+        Thread t = new Thread(this::loop, "jvt-switch-" + name + (generation.get() == 0 ? "" : "-" + generation.get()));
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+    }
+
+    /**
+     * When the switch's thread died of {@code failure()}: starts a new one on the same ports (the
+     * connections, the rules and the capture are kept) and returns what killed the old one; null
+     * while the switch works.
+     */
+    synchronized Throwable restartIfDead() {
+        Throwable f = failure;
+        if (f == null || !running) {
+            return null;
+        }
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return f;
+        }
+        failure = null;
+        generation.incrementAndGet();
+        startThread();
+        LOG.warn("switch {}: its thread died ({}); started a new one", name, f.toString());
+        return f;
+    }
+
+    /** Fault injection (FaultsSpec, jvt bench faults): the switch's thread dies of an unexpected error. */
+    void crashThread() {
+        tasks.add(() -> {
+            throw new IllegalStateException("fault injected: the switch thread of '" + name + "' crashed");
+        });
+        selector.wakeup();
     }
 
     /**

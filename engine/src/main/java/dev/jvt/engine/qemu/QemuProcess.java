@@ -64,6 +64,9 @@ public final class QemuProcess implements AutoCloseable {
         if (process.isAlive()) {
             return "";
         }
+        if (killedBecause != null) {
+            return "(killed by jvt: " + killedBecause + ")";
+        }
         int code = process.exitValue();
         if (code > 128 && code < 128 + 65) {
             int sig = code - 128;
@@ -108,6 +111,14 @@ public final class QemuProcess implements AutoCloseable {
         } catch (IOException e) {
             return "(no QEMU log: " + e.getMessage() + ")";
         }
+    }
+
+    private volatile String killedBecause;
+
+    /** Kills a QEMU that stopped answering; its exit is reported as a failure, with {@code why}. */
+    public void killHung(String why) {
+        killedBecause = why;
+        process.destroyForcibly();
     }
 
     /** Hard stop, like pulling the plug. */

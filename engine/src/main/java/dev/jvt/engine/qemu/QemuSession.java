@@ -119,6 +119,8 @@ public final class QemuSession implements AutoCloseable {
             SocketChannel qgaConn = qgaServer == null ? null : track(accept(qgaServer, hint, "guest agent port"), resources);
             readSerial(owner, serialPipe != null ? serialPipe.output() : serialConn, serial);
             Qmp q = track(new Qmp(owner, qmpConn, Timeouts.MONITOR), resources);
+            QemuProcess started0 = p;
+            q.onNoReply(started0::killHung);
             CommandPort port = cmdConn != null ? new CommandPort(cmdConn, cmdConn)
                     : cmdPipe != null ? new CommandPort(cmdPipe.output(), cmdPipe.input()) : null;
             return new QemuSession(owner, sockets, p, q, serialPipe != null ? serialPipe.input() : serialConn, port,

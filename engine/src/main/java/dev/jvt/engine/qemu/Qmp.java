@@ -46,6 +46,7 @@ public final class Qmp implements AutoCloseable {
     private final CompletableFuture<JsonNode> greeting = new CompletableFuture<>();
     private final Thread readerThread;
     private volatile boolean closed;
+    private volatile Consumer<String> onNoReply = why -> { };
 
     /** Connects over {@code channel} (already connected to QEMU's monitor) and negotiates capabilities. */
     public Qmp(String owner, SocketChannel channel, Duration timeout) {
@@ -152,7 +153,11 @@ public final class Qmp implements AutoCloseable {
             pending.remove(id);
             String message = owner + ": QMP command " + command + " got no reply within " + Timeouts.human(timeout);
             // the connection closed while the command was being sent: QEMU is gone, not slow
-            throw closed ? JvtException.infrastructure(message, e) : JvtException.testFailure(message);
+            if (closed) {
+                throw JvtException.infrastructure(message, e);
+            }
+            onNoReply.accept("its monitor gave no reply to " + command + " within " + Timeouts.human(timeout) + ": taken as hung");
+            throw JvtException.infrastructure(message + ": QEMU is hung; jvt killed it (a rewind starts it anew)", e);
         } catch (InterruptedException e) {
             pending.remove(id);
             Thread.currentThread().interrupt();
@@ -163,6 +168,15 @@ public final class Qmp implements AutoCloseable {
             }
             throw JvtException.infrastructure(owner + ": QMP command " + command + " failed: " + e.getCause(), e.getCause());
         }
+    }
+
+    /**
+     * What to do when a command gets no reply in time while the connection stays open: QEMU is
+     * hung (a stopped process, a deadlock), and its session kills it so that a rewind can start a
+     * new one instead of waiting on the same hang again.
+     */
+    public void onNoReply(Consumer<String> action) {
+        onNoReply = action;
     }
 
     public JsonNode execute(String command) {
