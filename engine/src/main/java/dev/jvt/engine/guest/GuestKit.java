@@ -34,14 +34,39 @@ public record GuestKit(Path kernel, Path modules, String kernelVersion, Path bus
         Path busybox = findBusybox().orElseThrow(() -> JvtException.prerequisite(
                 "no static busybox for the built-in guest (looked for $JVT_BUSYBOX, /bin/busybox, /usr/bin/busybox); fix: "
                         + "sudo apt-get install -y busybox-static"));
-        Kernel k = findKernel().or(() -> mayFetch ? fetchKernel() : Optional.empty()).orElseThrow(() -> JvtException.prerequisite(
+        Optional<Kernel> found = findKernel();
+        if (found.isEmpty() && mayFetch) {
+            try {
+                found = fetchKernel();
+            } catch (JvtException e) {
+                throw JvtException.prerequisite(e.getMessage() + rootOnlyBootKernel());
+            }
+        }
+        Kernel k = found.orElseThrow(() -> JvtException.prerequisite(
                 "no Linux kernel for the built-in guest (looked at $JVT_KERNEL, " + kernelCache()
-                        + ", /boot/vmlinuz-$(uname -r)); fix: run `sudo apt-get update` and then `./jvt doctor`, which downloads "
-                        + String.join(" or ", KERNEL_META) + " into the cache, or set JVT_KERNEL=/path/to/vmlinuz and JVT_MODULES=/path/to/lib/modules/VERSION"));
+                        + ", /boot/vmlinuz-$(uname -r))" + rootOnlyBootKernel() + "; fix: run `sudo apt-get update` and then `./jvt doctor`, which downloads "
+                        + String.join(" or ", KERNEL_META) + " into the cache (no root needed), or set JVT_KERNEL=/path/to/vmlinuz and JVT_MODULES=/path/to/lib/modules/VERSION"));
         return new GuestKit(k.kernel, k.modules, k.version, busybox);
     }
 
     private record Kernel(Path kernel, Path modules, String version) {
+    }
+
+    /**
+     * When the running kernel's image in /boot exists but only root may read it (Ubuntu installs
+     * it 0600): a sentence saying so and how to lift it; else "".
+     */
+    static String rootOnlyBootKernel() {
+        return rootOnly(Path.of("/boot/vmlinuz-" + System.getProperty("os.version")));
+    }
+
+    static String rootOnly(Path boot) {
+        if (!Files.exists(boot) || Files.isReadable(boot)) {
+            return "";
+        }
+        return "\n" + boot + " exists but only root may read it (as Ubuntu installs it), so this user cannot boot it;"
+                + " either let jvt download the kernel package into its cache (apt-get download, no root needed), or run"
+                + " `sudo chmod 0644 " + boot + "` (or `sudo dpkg-statoverride --update --add root root 0644 " + boot + "` to keep it across kernel updates)";
     }
 
     public static Path kernelCache() {
@@ -157,7 +182,8 @@ public record GuestKit(Path kernel, Path modules, String kernelVersion, Path bus
                     Apt.Outcome o = Apt.download(pkg, tmp);
                     if (!o.ok()) {
                         throw JvtException.prerequisite("apt-get download " + pkg + " failed:\n" + o.output().strip()
-                                + "\nfix: sudo apt-get update, then run ./jvt doctor again");
+                                + "\nfix: sudo apt-get update (the download needs the distribution's package mirror), then run ./jvt doctor again;"
+                                + " or set JVT_KERNEL=/path/to/vmlinuz and JVT_MODULES=/path/to/lib/modules/VERSION to a kernel this user can read");
                     }
                 }
                 try (Stream<Path> debs = Files.list(tmp)) {

@@ -154,6 +154,8 @@ public final class Prerequisites {
         out.add(new Check("death signal (setpriv)", ProcessLauncher.hasDeathSignal(),
                 ProcessLauncher.hasDeathSignal() ? "QEMU dies with jvt even on SIGKILL"
                         : "setpriv missing: QEMU may outlive a killed jvt; fix: sudo apt-get install -y util-linux"));
+        out.add(new Check("user", true, Apt.isRoot() ? "root: jvt installs what is missing with apt-get"
+                : System.getProperty("user.name") + " (not root): everything but installing packages works; what is missing is reported with the sudo command that installs it"));
         try {
             GuestKit k = guestKit();
             out.add(new Check("guest kernel", true, k.kernel() + " (" + k.kernelVersion() + ")"));
