@@ -35,6 +35,7 @@ public final class BenchCommand implements Callable<Integer> {
         BENCHMARKS.put("replay", dev.jvt.dsl.bench.ReplayBenchmark::new);
         BENCHMARKS.put("guest", dev.jvt.dsl.bench.GuestBenchmark::new);
         BENCHMARKS.put("reuse", dev.jvt.dsl.bench.ReuseBenchmark::new);
+        BENCHMARKS.put("faults", dev.jvt.dsl.bench.FaultsBenchmark::new);
     }
 
     @Parameters(arity = "0..*", paramLabel = "BENCHMARK", description = "Which: ${COMPLETION-CANDIDATES} (default: all).",
