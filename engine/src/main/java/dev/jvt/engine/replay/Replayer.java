@@ -95,6 +95,7 @@ public final class Replayer {
 
     /** Replays every segment; returns the outcomes (a bad bundle throws a bad-input error naming the file). */
     public List<Outcome> replay(Path bundle) throws IOException {
+        Bundle.read(bundle);  // a manifest that is not JSON, of another version, or lacks what a replay needs
         JsonNode manifest;
         try {
             manifest = Bundle.JSON.readTree(bundle.resolve(Bundle.MANIFEST).toFile());
