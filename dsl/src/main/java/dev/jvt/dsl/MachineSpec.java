@@ -239,6 +239,9 @@ public final class MachineSpec {
 
     /** How long the boot may take, in seconds (default 180): bootTimeout 600 for a slow image. */
     public void bootTimeout(Number seconds) {
+        if (seconds == null) {
+            throw new DslException("bootTimeout needs a number of seconds: bootTimeout 600");
+        }
         if (seconds != null && !(seconds.doubleValue() <= MAX_BOOT_TIMEOUT_SECONDS)) {
             throw new DslException("bootTimeout " + seconds + " s is more than a day (" + MAX_BOOT_TIMEOUT_SECONDS + " s)");
         }

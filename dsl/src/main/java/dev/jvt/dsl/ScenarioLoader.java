@@ -72,7 +72,10 @@ public final class ScenarioLoader {
         } catch (MissingPropertyException e) {
             throw at(shown, Locations.lineIn(e, named), "unknown name '" + e.getProperty() + "'");
         } catch (groovy.lang.GroovyRuntimeException e) {
-            throw at(shown, Locations.lineIn(e, named), e.getMessage());
+            java.util.regex.Matcher m = AMBIGUOUS.matcher(String.valueOf(e.getMessage()));
+            throw at(shown, Locations.lineIn(e, named), m.lookingAt()
+                    ? "'" + m.group(1) + "' needs an argument that says which form is meant (not null or nothing); it takes " + forms(m.group(1))
+                    : firstLine(String.valueOf(e.getMessage())));
         } catch (AssertionError e) {
             // Groovy's power assertion: "assert x == 2" and the values, which say it all
             throw at(shown, Locations.lineIn(e, named), String.valueOf(e.getMessage()).strip());
@@ -176,9 +179,27 @@ public final class ScenarioLoader {
         return "unknown keyword '" + name + "'";
     }
 
+    /** Groovy's words for a call that fits several forms equally (a null argument, or none, for one parameter). */
+    private static final java.util.regex.Pattern AMBIGUOUS = java.util.regex.Pattern.compile("Could not find which method (\\w+)\\(\\) to invoke");
+
+    /** "disk(Map) or disk(value)": every form of keyword {@code name}. */
+    private static String forms(String name) {
+        Set<String> forms = new TreeSet<>();
+        for (Class<?> c : KEYWORD_CLASSES) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())
+                        && m.getName().equals(name)) {
+                    forms.add(name + signature(m));
+                }
+            }
+        }
+        return String.join(" or ", forms);
+    }
+
     /** The type of a script's value as its author knows it: "Closure", not "_run_closure1"; "String" for a GString; "null". */
     static String typeOf(Object a) {
-        return a == null ? "null" : a instanceof groovy.lang.Closure ? "Closure" : a instanceof CharSequence ? "String" : a.getClass().getSimpleName();
+        return a == null ? "null" : a instanceof groovy.lang.Closure ? "Closure" : a instanceof CharSequence ? "String"
+                : a instanceof Path ? "Path" : a.getClass().getSimpleName();
     }
 
     /** "(String)", "(Map, String)": a keyword's parameters as a user reads them. */

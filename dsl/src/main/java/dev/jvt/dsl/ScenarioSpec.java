@@ -94,7 +94,7 @@ public final class ScenarioSpec {
 
     /** 'snapshot' (default: each test starts from the state after setup), 'sequential' or 'reboot'. */
     public void isolation(String mode) {
-        switch (mode) {
+        switch (mode == null ? "" : mode) {
             case "snapshot" -> def.isolation(ScenarioDefinition.Isolation.SNAPSHOT);
             case "sequential" -> def.isolation(ScenarioDefinition.Isolation.SEQUENTIAL);
             case "reboot" -> def.isolation(ScenarioDefinition.Isolation.REBOOT);

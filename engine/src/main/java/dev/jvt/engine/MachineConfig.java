@@ -109,7 +109,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig arch(String a) {
-        if (!List.of("x86_64", "i386", "riscv64", "aarch64").contains(a)) {
+        if (a == null || !List.of("x86_64", "i386", "riscv64", "aarch64").contains(a)) {
             throw JvtException.badInput("arch '" + a + "' is not one of x86_64, i386, riscv64, aarch64");
         }
         this.arch = a;
@@ -134,7 +134,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig accel(String a) {
-        if (!List.of("auto", "kvm", "tcg").contains(a)) {
+        if (a == null || !List.of("auto", "kvm", "tcg").contains(a)) {
             throw JvtException.badInput("accel '" + a + "' is not one of auto, kvm, tcg");
         }
         this.accel = a;
@@ -182,7 +182,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig boot(String b) {
-        if (!List.of("kernel", "disk", "cdrom").contains(b)) {
+        if (b == null || !List.of("kernel", "disk", "cdrom").contains(b)) {
             throw JvtException.badInput("boot '" + b + "' is not one of kernel, disk, cdrom");
         }
         this.boot = b;
@@ -215,7 +215,7 @@ public final class MachineConfig {
 
     /** How commands reach the guest: agent, qga, ssh or console. */
     public MachineConfig channel(String c) {
-        if (!List.of("agent", "qga", "ssh", "console").contains(c)) {
+        if (c == null || !List.of("agent", "qga", "ssh", "console").contains(c)) {
             throw JvtException.badInput("machine '" + name + "': channel '" + c + "' is not one of agent, qga, ssh, console");
         }
         this.channel = c;
