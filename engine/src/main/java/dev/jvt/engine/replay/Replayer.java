@@ -57,7 +57,15 @@ public final class Replayer {
                 throw JvtException.badInput("jvt replay: " + arg + " is neither a run folder, a bundle folder nor a .tar.gz/.tgz archive");
             }
             Path dir = Files.createTempDirectory("jvt-bundle-");
-            unpack(arg, dir);
+            try {
+                unpack(arg, dir);
+            } catch (RuntimeException e) {
+                // not an archive after all: leave no half-unpacked folder behind
+                try (Stream<Path> s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+                throw e;
+            }
             return locate(dir);
         }
         if (Files.isRegularFile(arg.resolve(Bundle.MANIFEST))) {
