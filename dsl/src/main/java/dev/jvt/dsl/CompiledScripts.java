@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * Groovy version, the JVM's feature version and jvt's own jar (its base class and imports decide
  * the bytecode). Only scripts that compiled are stored; their errors still name file and line.
  * Kept in {@code ~/.cache/jvt/scripts} (the newest {@value #KEEP}); {@code JVT_SCRIPT_CACHE=off}
- * compiles every time.
+ * (or the system property {@code jvt.scriptCache=off}) compiles every time.
  */
 final class CompiledScripts {
     private static final Logger LOG = LoggerFactory.getLogger(CompiledScripts.class);
@@ -46,7 +46,7 @@ final class CompiledScripts {
     }
 
     static boolean enabled() {
-        return !"off".equalsIgnoreCase(System.getenv().getOrDefault("JVT_SCRIPT_CACHE", "on"));
+        return !"off".equalsIgnoreCase(System.getProperty("jvt.scriptCache", System.getenv().getOrDefault("JVT_SCRIPT_CACHE", "on")));
     }
 
     /** The script class of {@code source}, compiled with {@code cc} or loaded from the cache. */

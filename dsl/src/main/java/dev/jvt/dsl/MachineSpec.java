@@ -19,6 +19,11 @@ import java.util.regex.Pattern;
  * the {@link MachineConfig}. Relative paths are resolved against the scenario file's folder.
  */
 public final class MachineSpec {
+    /** A scratch disk's size, as qemu-img takes it. */
+    private static final Pattern SIZE = Pattern.compile("[1-9]\\d{0,6}[MG]", Pattern.CASE_INSENSITIVE);
+    private static final int MAX_BOOT_TIMEOUT_SECONDS = 86_400;
+    private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
+
     private final MachineConfig config;
     private final ScenarioDefinition scenario;
 
@@ -56,8 +61,11 @@ public final class MachineSpec {
         throw new DslException("memory " + mib + ": give a size with a unit, e.g. memory '" + mib + "M'");
     }
 
-    public void cpus(int n) {
-        config.cpus(n);
+    public void cpus(Number n) {
+        if (n == null || n.doubleValue() != Math.rint(n.doubleValue()) || n.doubleValue() < Integer.MIN_VALUE || n.doubleValue() > Integer.MAX_VALUE) {
+            throw new DslException("cpus " + n + " must be a whole number between 1 and 64");
+        }
+        wrap(() -> config.cpus(n.intValue()));
     }
 
     public void arch(String arch) {
@@ -73,15 +81,15 @@ public final class MachineSpec {
     }
 
     public void bios(Object path) {
-        config.bios(path(path));
+        config.bios(file(path, "bios", "file not found"));
     }
 
     public void kernel(Object path) {
-        config.kernel(path(path));
+        config.kernel(file(path, "kernel", "file not found"));
     }
 
     public void initrd(Object path) {
-        config.initrd(path(path));
+        config.initrd(file(path, "initrd", "file not found"));
     }
 
     public void append(String cmdline) {
@@ -97,7 +105,13 @@ public final class MachineSpec {
         if (path == null && size == null) {
             throw new DslException("disk needs an image path or a size: disk 'image.qcow2' or disk size: '64M'");
         }
-        Path p = path == null ? null : path(path);
+        Path p = path == null ? null : file(path, "disk", "disk image not found");
+        if (overlay != null && !(overlay instanceof Boolean)) {
+            throw new DslException("disk overlay: '" + overlay + "' is not true or false");
+        }
+        if (size != null && !SIZE.matcher(size.toString()).matches()) {
+            throw new DslException("disk size '" + size + "' is not a size like '64M' or '2G'");
+        }
         String f = format == null ? (p != null && p.toString().endsWith(".qcow2") ? "qcow2" : (p == null ? "qcow2" : "raw")) : format.toString();
         config.disk(new MachineConfig.Disk(p, f, overlay == null || Boolean.TRUE.equals(overlay), size == null ? null : size.toString()));
     }
@@ -149,7 +163,7 @@ public final class MachineSpec {
     }
 
     public void cdrom(Object path) {
-        config.cdrom(path(path));
+        config.cdrom(file(path, "cdrom", "CD-ROM image not found"));
     }
 
     public void boot(String what) {
@@ -169,9 +183,17 @@ public final class MachineSpec {
         if (ip != null && !ip.toString().matches("\\d+\\.\\d+\\.\\d+\\.\\d+/\\d+|dhcp|none")) {
             throw new DslException("nic ip '" + ip + "' is not an address with prefix like '10.0.1.1/24'");
         }
+        if (mac != null && !MAC.matcher(mac.toString()).matches()) {
+            throw new DslException("nic mac '" + mac + "' is not a MAC address like '52:54:00:12:34:56'");
+        }
+        if (mac != null && (Integer.parseInt(mac.toString().substring(0, 2), 16) & 1) != 0) {
+            throw new DslException("nic mac '" + mac + "' is a multicast address; a NIC needs a unicast one (first byte even), e.g. '52:54:00:12:34:56'");
+        }
         int index = config.nics().size();
-        String macAddress = mac != null ? mac.toString() : Macs.derive(scenario.name() + "/" + config.name() + "/" + index);
-        config.nic(new MachineConfig.Nic(network, ip == null ? null : ip.toString(), m.equals("virtio-net-pci") ? "virtio" : m, macAddress));
+        String macAddress = mac != null ? mac.toString().toLowerCase(java.util.Locale.ROOT) : Macs.derive(scenario.name() + "/" + config.name() + "/" + index);
+        MachineConfig.Nic nic = new MachineConfig.Nic(network, ip == null ? null : ip.toString(), m.equals("virtio-net-pci") ? "virtio" : m, macAddress);
+        config.nic(nic);
+        scenario.nicLine(nic, Locations.callerLine(scenario.file()));
     }
 
     public void nic(String network) {
@@ -196,7 +218,15 @@ public final class MachineSpec {
         if (!p.equals("tcp") && !p.equals("udp")) {
             throw new DslException("forward protocol '" + p + "' is not tcp or udp");
         }
-        config.forward(new MachineConfig.Forward(((Number) host).intValue(), ((Number) guest).intValue(), p));
+        long h = ((Number) host).longValue();
+        long g = ((Number) guest).longValue();
+        if (h < 0 || h > 65535 || ((Number) host).doubleValue() != h) {
+            throw new DslException("forward host port " + host + " is not a port number (0 picks a free one, else 1 to 65535)");
+        }
+        if (g < 1 || g > 65535 || ((Number) guest).doubleValue() != g) {
+            throw new DslException("forward guest port " + guest + " is not a port number (1 to 65535)");
+        }
+        config.forward(new MachineConfig.Forward((int) h, (int) g, p));
     }
 
     public void balloon() {
@@ -209,6 +239,12 @@ public final class MachineSpec {
 
     /** How long the boot may take, in seconds (default 180): bootTimeout 600 for a slow image. */
     public void bootTimeout(Number seconds) {
+        if (seconds == null) {
+            throw new DslException("bootTimeout needs a number of seconds: bootTimeout 600");
+        }
+        if (seconds != null && !(seconds.doubleValue() <= MAX_BOOT_TIMEOUT_SECONDS)) {
+            throw new DslException("bootTimeout " + seconds + " s is more than a day (" + MAX_BOOT_TIMEOUT_SECONDS + " s)");
+        }
         try {
             config.bootTimeout(MachineExtensions.seconds(seconds));
         } catch (RuntimeException e) {
@@ -246,15 +282,41 @@ public final class MachineSpec {
         c.call();
     }
 
-    private Path path(Object p) {
-        if (p == null) {
-            throw new DslException("a path is required");
+    /** The file {@code keyword} names, which must exist now; {@code notFound} says what is missing ("disk image not found"). */
+    private Path file(Object p, String keyword, String notFound) {
+        Path path = path(p, keyword);
+        try {
+            MachineConfig.checkFile(config.name(), notFound, path);
+        } catch (JvtException e) {
+            throw new DslException(e.getMessage());
         }
-        Path path = p instanceof Path pp ? pp : p instanceof java.io.File f ? f.toPath() : Path.of(p.toString());
+        return path;
+    }
+
+    private Path path(Object p, String keyword) {
+        if (!(p instanceof CharSequence || p instanceof Path || p instanceof java.io.File)) {
+            throw new DslException(keyword + " takes a path ('file' or a Path), not " + (p == null ? "null" : "a " + ScenarioLoader.typeOf(p)));
+        }
+        Path path;
+        try {
+            path = p instanceof Path pp ? pp : p instanceof java.io.File f ? f.toPath() : Path.of(p.toString());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new DslException(keyword + " '" + p + "' is not a path: " + e.getReason());
+        }
         if (!path.isAbsolute() && scenario.file() != null && scenario.file().getParent() != null) {
             path = scenario.file().toAbsolutePath().getParent().resolve(path).normalize();
         }
         return path;
+    }
+
+    private static void wrap(Runnable r) {
+        try {
+            r.run();
+        } catch (DslException e) {
+            throw e;
+        } catch (JvtException e) {
+            throw new DslException(e.getMessage());
+        }
     }
 
     private static Pattern pattern(Object p, String keyword) {
@@ -264,7 +326,7 @@ public final class MachineSpec {
         if (p instanceof CharSequence s) {
             return Pattern.compile(Pattern.quote(s.toString()));
         }
-        throw new DslException(keyword + " takes a regex (~/.../) or text, not " + (p == null ? "null" : p.getClass().getSimpleName()));
+        throw new DslException(keyword + " takes a regex (~/.../) or text, not " + ScenarioLoader.typeOf(p));
     }
 
     private static void checkOptions(String keyword, Map<String, ?> options, Set<String> known) {

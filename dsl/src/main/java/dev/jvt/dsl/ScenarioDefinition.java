@@ -33,6 +33,7 @@ public final class ScenarioDefinition {
     private final List<TestDefinition> tests = new ArrayList<>();
     private final List<Closure<?>> setups = new ArrayList<>();
     private final List<Closure<?>> teardowns = new ArrayList<>();
+    private final Map<MachineConfig.Nic, Integer> nicLines = new java.util.IdentityHashMap<>();
     private Isolation isolation = Isolation.SNAPSHOT;
 
     public ScenarioDefinition(String name, Path file, int line) {
@@ -71,6 +72,15 @@ public final class ScenarioDefinition {
 
     public List<Closure<?>> teardowns() {
         return teardowns;
+    }
+
+    /** Where the {@code nic} keyword that made {@code nic} is, -1 when not in this scenario's file. */
+    public int lineOf(MachineConfig.Nic nic) {
+        return nicLines.getOrDefault(nic, -1);
+    }
+
+    void nicLine(MachineConfig.Nic nic, int line) {
+        nicLines.put(nic, line);
     }
 
     public Isolation isolation() {

@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * {@code path/file.groovy:LINE:} — never a Java stack trace.
  */
 public final class ScenarioLoader {
-    private static final List<Class<?>> KEYWORD_CLASSES = List.of(ScenarioScript.class, ScenarioSpec.class, MachineSpec.class, GuestSpec.class);
+    private static final List<Class<?>> KEYWORD_CLASSES = List.of(ScenarioScript.class, ScenarioSpec.class, MachineSpec.class, GuestSpec.class, DebianSpec.class);
 
     /** Loads every scenario of {@code file}; {@code shown} is how the path is printed in errors. */
     public List<ScenarioDefinition> load(Path file, String shown) {
@@ -36,7 +36,7 @@ public final class ScenarioLoader {
         }
         String text;
         try {
-            text = Files.readString(file);
+            text = text(Files.readAllBytes(file), shown);
         } catch (IOException e) {
             throw new DslException("cannot read scenario file " + file.toAbsolutePath() + ": " + e.getMessage());
         }
@@ -62,18 +62,29 @@ public final class ScenarioLoader {
         try {
             script.run();
         } catch (JvtException e) {
-            if (e instanceof DslException && e.getMessage().startsWith(shown + ":")) {
-                throw (DslException) e;
+            if (e instanceof DslException d && e.getMessage().startsWith(shown + ":")) {
+                throw d;
             }
-            throw at(shown, Locations.lineIn(e, named), e.getMessage());
+            int line = e instanceof DslException d && d.line() > 0 ? d.line() : Locations.lineIn(e, named);
+            throw at(shown, line, e.getMessage());
         } catch (MissingMethodException e) {
             throw at(shown, Locations.lineIn(e, named), describe(e));
         } catch (MissingPropertyException e) {
             throw at(shown, Locations.lineIn(e, named), "unknown name '" + e.getProperty() + "'");
         } catch (groovy.lang.GroovyRuntimeException e) {
-            throw at(shown, Locations.lineIn(e, named), e.getMessage());
-        } catch (RuntimeException | AssertionError e) {
-            throw at(shown, Locations.lineIn(e, named), e.getClass().getSimpleName() + ": " + e.getMessage());
+            java.util.regex.Matcher m = AMBIGUOUS.matcher(String.valueOf(e.getMessage()));
+            throw at(shown, Locations.lineIn(e, named), m.lookingAt()
+                    ? "'" + m.group(1) + "' needs an argument that says which form is meant (not null or nothing); it takes " + forms(m.group(1))
+                    : firstLine(String.valueOf(e.getMessage())));
+        } catch (AssertionError e) {
+            // Groovy's power assertion: "assert x == 2" and the values, which say it all
+            throw at(shown, Locations.lineIn(e, named), String.valueOf(e.getMessage()).strip());
+        } catch (StackOverflowError e) {
+            throw at(shown, Locations.lineIn(e, named), "the script recurses without end (stack overflow)");
+        } catch (RuntimeException e) {
+            // what the script threw itself: its own words are the message
+            throw at(shown, Locations.lineIn(e, named), e.getMessage() == null || e.getMessage().isBlank()
+                    ? "the script threw " + e.getClass().getSimpleName() : e.getMessage());
         }
         @SuppressWarnings("unchecked")
         List<ScenarioDefinition> found = binding.hasVariable(ScenarioScript.SCENARIOS)
@@ -82,6 +93,25 @@ public final class ScenarioLoader {
             throw new DslException(shown + ":1: declares no scenario (expected: scenario('name') { ... })");
         }
         return new ArrayList<>(found);
+    }
+
+    /** The file's bytes as UTF-8 text; bytes that are not (a binary file) are an error at their line. */
+    private static String text(byte[] bytes, String shown) {
+        java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.length);
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
+        java.nio.charset.CoderResult r = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(in, chars, true);
+        if (r.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                }
+            }
+            throw at(shown, line, "not a text file: byte " + in.position() + " is not UTF-8 (a scenario is a Groovy script)");
+        }
+        return chars.flip().toString();
     }
 
     private static DslException at(String shown, int line, String message) {
@@ -105,34 +135,82 @@ public final class ScenarioLoader {
         return i < 0 ? t : t.substring(0, i);
     }
 
-    /** "unknown keyword 'memroy'" or "wrong arguments for 'memory': (Integer)". */
+    private static final java.util.Map<Class<?>, String> BLOCKS = java.util.Map.of(ScenarioScript.class, "the top level of the file",
+            ScenarioSpec.class, "a scenario block", MachineSpec.class, "a machine block", GuestSpec.class, "a guest block",
+            DebianSpec.class, "a debian block");
+
+    /**
+     * "unknown keyword 'memroy'", "wrong arguments for 'cpus': (String); it takes cpus(Number)" or
+     * "'memory' belongs in a machine block, not in a scenario block".
+     */
     static String describe(MissingMethodException e) {
         String name = e.getMethod();
-        Set<String> known = new TreeSet<>();
-        Class<?> owner = null;
-        for (Class<?> c : KEYWORD_CLASSES) {
-            for (Method m : c.getDeclaredMethods()) {
-                if (java.lang.reflect.Modifier.isPublic(m.getModifiers())) {
-                    known.add(m.getName());
-                    if (m.getName().equals(name)) {
-                        owner = c;
-                    }
-                }
-            }
-        }
         StringBuilder types = new StringBuilder();
         for (Object a : e.getArguments()) {
             if (types.length() > 0) {
                 types.append(", ");
             }
-            types.append(a == null ? "null" : a.getClass().getSimpleName());
+            types.append(typeOf(a));
         }
-        if (owner != null) {
-            return "wrong arguments for '" + name + "': (" + types + ")";
+        Class<?> here = e.getType() != null && Script.class.isAssignableFrom(e.getType()) ? ScenarioScript.class : e.getType();
+        Set<String> forms = new TreeSet<>();
+        List<Class<?>> elsewhere = new ArrayList<>();
+        for (Class<?> c : KEYWORD_CLASSES) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())
+                        && m.getName().equals(name)) {
+                    if (c == here) {
+                        forms.add(name + signature(m));
+                    } else if (!elsewhere.contains(c)) {
+                        elsewhere.add(c);
+                    }
+                }
+            }
+        }
+        if (!forms.isEmpty()) {
+            return "wrong arguments for '" + name + "': (" + types + "); it takes " + String.join(" or ", forms);
+        }
+        if (!elsewhere.isEmpty() && BLOCKS.containsKey(here)) {
+            return "'" + name + "' belongs in " + BLOCKS.get(elsewhere.get(0)) + ", not in " + BLOCKS.get(here);
         }
         if (e.getType() != null && !KEYWORD_CLASSES.contains(e.getType()) && !Script.class.isAssignableFrom(e.getType())) {
             return "no method '" + name + "(" + types + ")' on " + e.getType().getSimpleName();
         }
         return "unknown keyword '" + name + "'";
+    }
+
+    /** Groovy's words for a call that fits several forms equally (a null argument, or none, for one parameter). */
+    private static final java.util.regex.Pattern AMBIGUOUS = java.util.regex.Pattern.compile("Could not find which method (\\w+)\\(\\) to invoke");
+
+    /** "disk(Map) or disk(value)": every form of keyword {@code name}. */
+    private static String forms(String name) {
+        Set<String> forms = new TreeSet<>();
+        for (Class<?> c : KEYWORD_CLASSES) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())
+                        && m.getName().equals(name)) {
+                    forms.add(name + signature(m));
+                }
+            }
+        }
+        return String.join(" or ", forms);
+    }
+
+    /** The type of a script's value as its author knows it: "Closure", not "_run_closure1"; "String" for a GString; "null". */
+    static String typeOf(Object a) {
+        return a == null ? "null" : a instanceof groovy.lang.Closure ? "Closure" : a instanceof CharSequence ? "String"
+                : a instanceof Path ? "Path" : a.getClass().getSimpleName();
+    }
+
+    /** "(String)", "(Map, String)": a keyword's parameters as a user reads them. */
+    private static String signature(Method m) {
+        StringBuilder b = new StringBuilder("(");
+        for (Class<?> p : m.getParameterTypes()) {
+            if (b.length() > 1) {
+                b.append(", ");
+            }
+            b.append(p == Object.class ? "value" : p.isArray() ? p.getComponentType().getSimpleName() + "..." : p.getSimpleName());
+        }
+        return b.append(")").toString();
     }
 }

@@ -22,6 +22,12 @@ public abstract class ScenarioScript extends Script {
             throw new DslException("a scenario needs a name: scenario('what it checks') { ... }");
         }
         Path file = (Path) getBinding().getVariable(FILE);
+        for (ScenarioDefinition other : scenarios()) {
+            if (other.name().equals(name)) {
+                throw new DslException("a scenario named '" + name + "' is already declared at line " + other.line()
+                        + "; give each scenario of a file its own name");
+            }
+        }
         ScenarioDefinition def = new ScenarioDefinition(name, file, Locations.callerLine(file));
         ScenarioSpec spec = new ScenarioSpec(def);
         Closure<?> c = body.rehydrate(spec, this, this);

@@ -44,10 +44,14 @@ public final class ScenarioSpec {
 
     /** The subnet of the {@code n}th network (from 1): {@code subnet} when given, else 10.0.n.0/24. */
     public static Subnet subnet(String name, String subnet, int n) {
+        return subnet(name, subnet, n, -1);
+    }
+
+    private static Subnet subnet(String name, String subnet, int n, int line) {
         try {
             return Subnet.parse(subnet == null ? "10.0." + n + ".0/24" : subnet);
         } catch (JvtException e) {
-            throw new DslException("network '" + name + "': " + e.getMessage());
+            throw new DslException(line, "network '" + name + "': " + e.getMessage());
         }
     }
 
@@ -90,7 +94,7 @@ public final class ScenarioSpec {
 
     /** 'snapshot' (default: each test starts from the state after setup), 'sequential' or 'reboot'. */
     public void isolation(String mode) {
-        switch (mode) {
+        switch (mode == null ? "" : mode) {
             case "snapshot" -> def.isolation(ScenarioDefinition.Isolation.SNAPSHOT);
             case "sequential" -> def.isolation(ScenarioDefinition.Isolation.SEQUENTIAL);
             case "reboot" -> def.isolation(ScenarioDefinition.Isolation.REBOOT);
@@ -113,29 +117,52 @@ public final class ScenarioSpec {
 
     /** {@link #assignAddresses()} for a definition built elsewhere (a Spock spec's machines and networks). */
     public static void assignAddresses(ScenarioDefinition def) {
-        Map<String, Subnet> subnets = new HashMap<>();
+        Map<String, Subnet> subnets = new java.util.LinkedHashMap<>();
         int index = 0;
         for (ScenarioDefinition.NetworkDefinition n : List.copyOf(def.networks().values())) {
             index++;
-            Subnet s = subnet(n.name(), n.subnet(), index);
+            Subnet s = subnet(n.name(), n.subnet(), index, n.line());
+            for (Map.Entry<String, Subnet> other : subnets.entrySet()) {
+                if (s.overlaps(other.getValue())) {
+                    throw new DslException(n.line(), "network '" + n.name() + "' (" + s + ") overlaps network '" + other.getKey() + "' ("
+                            + other.getValue() + "); give it a subnet of its own: network '" + n.name() + "', subnet: '...'");
+                }
+            }
             subnets.put(n.name(), s);
             def.networks().put(n.name(), new ScenarioDefinition.NetworkDefinition(n.name(), s.toString(), n.line()));
         }
         Map<String, Set<Integer>> taken = new HashMap<>();
+        Map<String, String> macs = new HashMap<>();
         for (MachineConfig m : def.machines().values()) {
             for (MachineConfig.Nic nic : m.nics()) {
+                int line = def.lineOf(nic);
+                String had = macs.putIfAbsent(nic.mac(), m.name());
+                if (had != null) {
+                    throw new DslException(line, "machine '" + m.name() + "': nic mac " + nic.mac() + " is already used by machine '" + had + "'");
+                }
                 if (nic.address() == null || !Character.isDigit(nic.address().charAt(0))) {
                     continue;
                 }
                 Subnet s = subnets.get(nic.network());
-                int a = Subnet.address(nic.address());
+                int a;
+                try {
+                    a = Subnet.address(nic.address());
+                } catch (DslException e) {
+                    throw e;
+                } catch (JvtException e) {
+                    throw new DslException(line, "machine '" + m.name() + "': nic ip " + e.getMessage());
+                }
                 if (!s.contains(a)) {
-                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address() + " is outside network '"
+                    throw new DslException(line, "machine '" + m.name() + "': nic address " + nic.address() + " is outside network '"
                             + nic.network() + "' (" + s + "); give the network a subnet: network '" + nic.network()
                             + "', subnet: '...'");
                 }
+                if (!nic.address().endsWith("/" + s.prefix())) {
+                    throw new DslException(line, "machine '" + m.name() + "': nic address " + nic.address() + " has another prefix than network '"
+                            + nic.network() + "' (" + s + "); write it /" + s.prefix());
+                }
                 if (!taken.computeIfAbsent(nic.network(), k -> new HashSet<>()).add(a)) {
-                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address()
+                    throw new DslException(line, "machine '" + m.name() + "': nic address " + nic.address()
                             + " is already used on network '" + nic.network() + "'");
                 }
             }
@@ -152,11 +179,13 @@ public final class ScenarioSpec {
                         h++;
                     }
                     used.add(Subnet.address(s.host(h)));
-                    nic = new MachineConfig.Nic(nic.network(), s.host(h), nic.model(), nic.mac());
+                    MachineConfig.Nic assigned = new MachineConfig.Nic(nic.network(), s.host(h), nic.model(), nic.mac());
+                    def.nicLine(assigned, def.lineOf(nic));
+                    nic = assigned;
                     nics.set(i, nic);
                 }
                 if (m.nat() && Character.isDigit(nic.address().charAt(0)) && NAT.contains(Subnet.address(nic.address()))) {
-                    throw new DslException("machine '" + m.name() + "': nic address " + nic.address() + " on network '"
+                    throw new DslException(def.lineOf(nics.get(i)), "machine '" + m.name() + "': nic address " + nic.address() + " on network '"
                             + nic.network() + "' overlaps the NAT network " + NAT + " of nat(); give the network another subnet");
                 }
             }
@@ -179,7 +208,7 @@ public final class ScenarioSpec {
         for (MachineConfig m : def.machines().values()) {
             for (MachineConfig.Nic n : m.nics()) {
                 if (!def.networks().containsKey(n.network())) {
-                    throw new DslException("machine '" + m.name() + "': nic on network '" + n.network()
+                    throw new DslException(def.lineOf(n), "machine '" + m.name() + "': nic on network '" + n.network()
                             + "', which this scenario does not declare (add: network '" + n.network() + "')");
                 }
             }

@@ -57,7 +57,7 @@ class NetworkDeclarationSpec extends Specification {
         errorOf("""scenario('s') {
             network 'lan'
             machine('a') { nic 'lan', ip: '10.0.9.1/24' }
-        }""") == "net.groovy:1: machine 'a': nic address 10.0.9.1/24 is outside network 'lan' (10.0.1.0/24); " +
+        }""") == "net.groovy:3: machine 'a': nic address 10.0.9.1/24 is outside network 'lan' (10.0.1.0/24); " +
                 "give the network a subnet: network 'lan', subnet: '...'"
     }
 

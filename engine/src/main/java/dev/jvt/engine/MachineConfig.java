@@ -26,6 +26,9 @@ public final class MachineConfig {
     }
 
     public static final Pattern MEMORY = Pattern.compile("(\\d+)\\s*([MG])?", Pattern.CASE_INSENSITIVE);
+    /** The memory a machine may have: enough for a kernel to start, at most what a 64-bit QEMU guest sensibly gets. */
+    public static final long MIN_MEMORY_MIB = 16;
+    public static final long MAX_MEMORY_MIB = 1024 * 1024;
     public static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,40}");
 
     private final String name;
@@ -67,8 +70,14 @@ public final class MachineConfig {
     }
 
     public MachineConfig memory(String m) {
-        if (m == null || !MEMORY.matcher(m.trim()).matches()) {
+        var matcher = m == null ? null : MEMORY.matcher(m.trim());
+        if (matcher == null || !matcher.matches()) {
             throw JvtException.badInput("memory '" + m + "' is not a size like '256M' or '1G'");
+        }
+        long mib = matcher.group(1).length() > 9 ? Long.MAX_VALUE
+                : Long.parseLong(matcher.group(1)) * ("G".equalsIgnoreCase(matcher.group(2)) ? 1024 : 1);
+        if (mib < MIN_MEMORY_MIB || mib > MAX_MEMORY_MIB) {
+            throw JvtException.badInput("memory '" + m + "' is not between " + MIN_MEMORY_MIB + "M and " + (MAX_MEMORY_MIB / 1024) + "G");
         }
         this.memory = m.trim().toUpperCase(java.util.Locale.ROOT);
         return this;
@@ -100,7 +109,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig arch(String a) {
-        if (!List.of("x86_64", "i386", "riscv64", "aarch64").contains(a)) {
+        if (a == null || !List.of("x86_64", "i386", "riscv64", "aarch64").contains(a)) {
             throw JvtException.badInput("arch '" + a + "' is not one of x86_64, i386, riscv64, aarch64");
         }
         this.arch = a;
@@ -125,7 +134,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig accel(String a) {
-        if (!List.of("auto", "kvm", "tcg").contains(a)) {
+        if (a == null || !List.of("auto", "kvm", "tcg").contains(a)) {
             throw JvtException.badInput("accel '" + a + "' is not one of auto, kvm, tcg");
         }
         this.accel = a;
@@ -173,7 +182,7 @@ public final class MachineConfig {
     }
 
     public MachineConfig boot(String b) {
-        if (!List.of("kernel", "disk", "cdrom").contains(b)) {
+        if (b == null || !List.of("kernel", "disk", "cdrom").contains(b)) {
             throw JvtException.badInput("boot '" + b + "' is not one of kernel, disk, cdrom");
         }
         this.boot = b;
@@ -206,7 +215,7 @@ public final class MachineConfig {
 
     /** How commands reach the guest: agent, qga, ssh or console. */
     public MachineConfig channel(String c) {
-        if (!List.of("agent", "qga", "ssh", "console").contains(c)) {
+        if (c == null || !List.of("agent", "qga", "ssh", "console").contains(c)) {
             throw JvtException.badInput("machine '" + name + "': channel '" + c + "' is not one of agent, qga, ssh, console");
         }
         this.channel = c;
@@ -338,22 +347,32 @@ public final class MachineConfig {
         return guest;
     }
 
+    /**
+     * Checks that machine {@code machine}'s file {@code p} (when not null) is a file it can read;
+     * {@code notFound} is what the error says when it is missing ("disk image not found").
+     */
+    public static void checkFile(String machine, String notFound, Path p) {
+        if (p == null) {
+            return;
+        }
+        if (java.nio.file.Files.isDirectory(p)) {
+            throw JvtException.badInput("machine '" + machine + "': " + p.toAbsolutePath() + " is a directory, not a file");
+        }
+        if (!java.nio.file.Files.isReadable(p)) {
+            throw JvtException.badInput("machine '" + machine + "': " + notFound + ": " + p.toAbsolutePath());
+        }
+    }
+
     /** Checks files exist and settings agree; throws a bad-input error naming the problem. */
     public void validate() {
         for (Path p : new Path[]{kernel, initrd, bios}) {
-            if (p != null && !java.nio.file.Files.isReadable(p)) {
-                throw JvtException.badInput("machine '" + name + "': file not found: " + p.toAbsolutePath());
-            }
+            checkFile(name, "file not found", p);
         }
         for (Disk d : disks) {
-            if (d.path() != null && !java.nio.file.Files.isReadable(d.path())) {
-                throw JvtException.badInput("machine '" + name + "': disk image not found: " + d.path().toAbsolutePath());
-            }
+            checkFile(name, "disk image not found", d.path());
         }
         for (Path c : cdroms) {
-            if (c != null && !java.nio.file.Files.isReadable(c)) {
-                throw JvtException.badInput("machine '" + name + "': CD-ROM image not found: " + c.toAbsolutePath());
-            }
+            checkFile(name, "CD-ROM image not found", c);
         }
         if (image != null && (kernel != null || initrd != null || boot != null)) {
             throw JvtException.badInput("machine '" + name + "': image boots its own kernel; drop kernel, initrd and boot");

@@ -73,8 +73,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 throw JvtException.badInput("jvt replay: --when: not a regular expression: " + e.getMessage());
             }
         }
-        Prerequisites.qemu("x86_64");
         Path bundle = Replayer.locate(target);
+        Prerequisites.qemu("x86_64");
         if (!repl && regex == null) {
             out.println("jvt: replaying " + bundle.toAbsolutePath());
             out.flush();

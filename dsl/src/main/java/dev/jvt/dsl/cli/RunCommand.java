@@ -69,6 +69,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-reuse", description = "Boot every machine, even when the boot cache holds its boot (see jvt cache).")
     boolean noReuse;
 
+    @Option(names = "--dry-run", description = "Load and check the scenarios and list them; boot nothing, run nothing.")
+    boolean dryRun;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -89,6 +92,12 @@ public final class RunCommand implements Callable<Integer> {
                 throw usage("--filter is not a valid regex: " + e.getDescription());
             }
         }
+        if (out != null && Files.exists(out) && !Files.isDirectory(out)) {
+            throw usage("--out " + out + " is not a directory");
+        }
+        if (junit != null && Files.isDirectory(junit)) {
+            throw usage("--junit " + junit + " is a directory; give the XML file to write");
+        }
         List<ScenarioDefinition> defs = new ArrayList<>();
         ScenarioLoader loader = new ScenarioLoader();
         for (Path f : expand(scenarios)) {
@@ -96,6 +105,16 @@ public final class RunCommand implements Callable<Integer> {
         }
         StartTrace.mark("scenarios loaded");
         defs = shard(defs);
+        if (dryRun) {
+            PrintWriter o = spec.commandLine().getOut();
+            for (ScenarioDefinition d : defs) {
+                o.println(d.source() + ": scenario '" + d.name() + "': " + d.machines().size() + " machine(s), "
+                        + d.networks().size() + " network(s), " + d.tests().size() + " test(s)");
+            }
+            o.println("jvt: " + defs.size() + " scenario(s) checked; nothing was run (--dry-run)");
+            o.flush();
+            return 0;
+        }
         Prerequisites.ensure(true);
         StartTrace.mark("host checked");
         if (Main.standalone) {
@@ -165,7 +184,7 @@ public final class RunCommand implements Callable<Integer> {
         if (shard == null) {
             return defs;
         }
-        var m = Pattern.compile("(\\d+)/(\\d+)").matcher(shard);
+        var m = Pattern.compile("(\\d{1,9})/(\\d{1,9})").matcher(shard);
         if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > Integer.parseInt(m.group(2))) {
             throw usage("--shard takes I/N with 1 <= I <= N, e.g. 2/4");
         }
@@ -199,8 +218,12 @@ public final class RunCommand implements Callable<Integer> {
             if (!a.matches(".*[*?\\[].*") || Files.exists(Path.of(a))) {
                 Path p = Path.of(a);
                 if (Files.isDirectory(p)) {
+                    int before = out.size();
                     try (Stream<Path> s = Files.list(p)) {
                         s.filter(x -> x.toString().endsWith(".groovy")).sorted().forEach(out::add);
+                    }
+                    if (out.size() == before) {
+                        throw JvtException.badInput("jvt run: the folder " + a + " holds no scenario file (*.groovy)");
                     }
                 } else {
                     out.add(p);

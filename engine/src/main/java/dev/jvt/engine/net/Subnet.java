@@ -51,6 +51,12 @@ public record Subnet(int base, int prefix) {
         return prefix == 0 ? 0 : -1 << (32 - prefix);
     }
 
+    /** Whether the two subnets share an address (one holds the other). */
+    public boolean overlaps(Subnet other) {
+        int p = Math.min(prefix, other.prefix);
+        return (base & mask(p)) == (other.base & mask(p));
+    }
+
     public boolean contains(int address) {
         return (address & mask(prefix)) == base;
     }

@@ -116,12 +116,25 @@ public final class Bundle {
             }
             List<Segment> out = new ArrayList<>();
             for (com.fasterxml.jackson.databind.JsonNode s : m.path("segments")) {
-                out.add(JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-                        .treeToValue(s, Segment.class));
+                Segment seg = JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                        .treeToValue(s, Segment.class);
+                check(manifest, out.size() + 1, seg);
+                out.add(seg);
             }
             return out;
         } catch (IOException e) {
-            throw JvtException.badInput("jvt replay: cannot read " + manifest + ": " + e.getMessage());
+            String why = String.valueOf(e.getMessage());
+            throw JvtException.badInput("jvt replay: cannot read " + manifest + ": " + (why.contains("\n") ? why.substring(0, why.indexOf('\n')) : why));
+        }
+    }
+
+    /** The {@code n}th recording of {@code manifest} names what a replay needs (a manifest edited by hand, or cut short, may not). */
+    private static void check(Path manifest, int n, Segment s) {
+        String lacks = s.scenario() == null ? "scenario" : s.machine() == null ? "machine" : s.key() == null ? "key"
+                : s.argv() == null || s.argv().isEmpty() || s.argv().contains(null) ? "argv" : s.log() == null ? "log"
+                : s.transcript() == null ? "transcript" : s.sha256() == null ? "sha256" : null;
+        if (lacks != null) {
+            throw JvtException.badInput("jvt replay: " + manifest + ": recording " + n + " lacks '" + lacks + "'; the bundle is incomplete");
         }
     }
 

@@ -57,7 +57,15 @@ public final class Replayer {
                 throw JvtException.badInput("jvt replay: " + arg + " is neither a run folder, a bundle folder nor a .tar.gz/.tgz archive");
             }
             Path dir = Files.createTempDirectory("jvt-bundle-");
-            unpack(arg, dir);
+            try {
+                unpack(arg, dir);
+            } catch (RuntimeException e) {
+                // not an archive after all: leave no half-unpacked folder behind
+                try (Stream<Path> s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+                throw e;
+            }
             return locate(dir);
         }
         if (Files.isRegularFile(arg.resolve(Bundle.MANIFEST))) {
@@ -95,6 +103,7 @@ public final class Replayer {
 
     /** Replays every segment; returns the outcomes (a bad bundle throws a bad-input error naming the file). */
     public List<Outcome> replay(Path bundle) throws IOException {
+        Bundle.read(bundle);  // a manifest that is not JSON, of another version, or lacks what a replay needs
         JsonNode manifest;
         try {
             manifest = Bundle.JSON.readTree(bundle.resolve(Bundle.MANIFEST).toFile());

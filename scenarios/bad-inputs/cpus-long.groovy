@@ -1,0 +1,6 @@
+// expect 2 at line 4: cpus
+scenario('CPUs beyond an int') {
+    machine('box') {
+        cpus 99999999999
+    }
+}

@@ -1,0 +1,6 @@
+// expect 2 at line 4: cpus
+scenario('cpus null') {
+    machine('box') {
+        cpus null
+    }
+}

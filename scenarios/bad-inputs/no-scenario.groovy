@@ -1,0 +1,3 @@
+// expect 2 at line 1: declares no scenario
+// a file with only comments in it
+def x = 1

@@ -1,0 +1,4 @@
+// expect 2 at line 2: wrong arguments for 'scenario': \(Integer, .*\)
+scenario(42) {
+    machine('box')
+}

@@ -1,0 +1,4 @@
+// expect 2 at line 2: a scenario needs a name
+scenario('  ') {
+    machine('box')
+}

@@ -1,0 +1,2 @@
+// expect 2 at line 2: wrong arguments for 'scenario': \(String\)
+scenario('no body')

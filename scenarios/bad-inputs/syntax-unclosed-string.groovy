@@ -1,0 +1,6 @@
+// expect 2 at line 4: Unexpected character|unexpected|expecting
+scenario('an unterminated string') {
+    machine('box') {
+        memory '256M
+    }
+}

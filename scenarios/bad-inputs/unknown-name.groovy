@@ -1,0 +1,6 @@
+// expect 2 at line 4: unknown name 'size'
+scenario('an undefined variable') {
+    machine('box') {
+        memory size
+    }
+}

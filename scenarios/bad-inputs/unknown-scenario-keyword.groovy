@@ -1,0 +1,5 @@
+// expect 2 at line 3: unknown keyword 'machnie'
+scenario('misspelt scenario keyword') {
+    machnie('box') {
+    }
+}
