@@ -116,12 +116,34 @@ public final class Bundle {
             }
             List<Segment> out = new ArrayList<>();
             for (com.fasterxml.jackson.databind.JsonNode s : m.path("segments")) {
-                out.add(JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
-                        .treeToValue(s, Segment.class));
+                Segment seg = JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                        .treeToValue(s, Segment.class);
+                checkPaths(dir, manifest, out.size() + 1, seg);
+                out.add(seg);
             }
             return out;
         } catch (IOException e) {
             throw JvtException.badInput("jvt replay: cannot read " + manifest + ": " + e.getMessage());
+        }
+    }
+
+    /** Every file segment {@code n} names lies inside the bundle (see {@link BundlePaths}). */
+    static void checkPaths(Path dir, Path manifest, int n, Segment s) {
+        String where = "segment " + n + " (" + s.scenario() + " › " + s.machine() + ") field ";
+        BundlePaths.inside(dir, s.transcript(), manifest, where + "'transcript'");
+        if (s.timeline() != null) {
+            BundlePaths.inside(dir, s.timeline(), manifest, where + "'timeline'");
+        }
+        if (s.log() != null) {
+            BundlePaths.inside(dir, s.log(), manifest, where + "'log'");
+        }
+        if (s.sha256() != null) {
+            for (String f : s.sha256().keySet()) {
+                BundlePaths.inside(dir, f, manifest, where + "'sha256'");
+            }
+        }
+        if (s.argv() == null || s.argv().isEmpty()) {
+            throw JvtException.badInput("jvt replay: " + manifest + ": " + where + "'argv' is empty: refused");
         }
     }
 
