@@ -20,10 +20,12 @@ import java.util.regex.Pattern;
 public final class BundlePaths {
     /** Options whose next argument is a file QEMU opens. */
     private static final Set<String> FILE_OPTIONS = Set.of("-kernel", "-initrd", "-bios", "-dtb", "-pflash", "-hda", "-hdb", "-hdc", "-hdd",
-            "-cdrom", "-fda", "-fdb", "-mtdblock", "-sd", "-option-rom", "-readconfig", "-pidfile", "-D", "-chroot", "-L");
+            "-cdrom", "-fda", "-fdb", "-mtdblock", "-sd", "-option-rom", "-pidfile", "-D", "-L", "-mem-path");
     /** Option keys ({@code key=value}) whose value is a file or socket QEMU opens. */
     private static final Set<String> FILE_KEYS = Set.of("file", "path", "rrfile", "mem-path", "addr.path", "filename", "logfile",
             "script", "downscript", "helper", "smb", "tftp", "bootfile", "romfile", "x509-dir", "dir", "socket", "fd");
+    /** Options a recording never has, that would run host code, change who QEMU runs as, or read more options from a file. */
+    private static final Set<String> REFUSED_OPTIONS = Set.of("-plugin", "-readconfig", "-writeconfig", "-daemonize", "-runas", "-chroot", "-add-fd");
     private static final Pattern BINARY = Pattern.compile("qemu-system-[a-z0-9_]{1,20}");
 
     private BundlePaths() {
@@ -90,6 +92,9 @@ public final class BundlePaths {
             String a = argv.get(i);
             if (a.contains("exec:")) {
                 throw refuse(manifest, field, "has '" + a + "': QEMU would run a program (exec:)");
+            }
+            if (REFUSED_OPTIONS.contains(a.replaceFirst("^--", "-"))) {
+                throw refuse(manifest, field, "has '" + a + "', which a recording never has");
             }
             String option = argv.get(i - 1);
             if (option.equals("-append") || option.equals("-name")) {

@@ -141,6 +141,9 @@ class BundlePathsSpec extends Specification {
         'a netdev helper'             | null         | ['-netdev', 'bridge,id=t,helper=/usr/lib/qemu/bridge']    | 'helper='
         'a chardev writing a file'    | null         | ['-chardev', 'file,id=f,path=/root/.bashrc']              | 'neither in the bundle'
         'a monitor socket elsewhere'  | null         | ['-monitor', 'unix:/tmp/open.sock,server=on']             | 'neither in the bundle'
+        'a plugin (host code)'        | null         | ['-plugin', 'BUNDLE/images/evil.so']                      | 'never has'
+        'more options from a file'    | null         | ['--readconfig', 'BUNDLE/images/more.cfg']                | 'never has'
+        'another user'                | null         | ['-runas', 'nobody']                                      | 'never has'
         'a binary of its own'         | '/bin/sh'    | []                                                        | 'qemu-system-ARCH'
         'a relative binary'           | 'x/qemu-system-x86_64' | []                                              | 'qemu-system-ARCH'
     }
