@@ -122,7 +122,13 @@ public final class BootCache {
      */
     public static String key(List<String> argv, List<Path> runFolders, List<String> checks) {
         List<String> normal = new ArrayList<>();
-        for (String a : argv) {
+        for (int k = 0; k < argv.size(); k++) {
+            String a = argv.get(k);
+            if (k > 0 && a.equals("-sandbox")) {
+                // the seccomp filter changes nothing the guest sees: a boot stored with it restores without it
+                k++;
+                continue;
+            }
             String n = a;
             for (int i = 0; i < runFolders.size(); i++) {
                 n = n.replace(runFolders.get(i).toAbsolutePath().toString(), "${RUN" + i + "}");
@@ -290,7 +296,7 @@ public final class BootCache {
      * then it runs on. {@code console} is what the boot showed. An entry another run stored
      * meanwhile is kept and this one dropped.
      */
-    public static void store(String key, Qmp qmp, Path ram, List<Path> disks, byte[] console, double bootSeconds) throws IOException {
+    public static void store(String key, Qmp qmp, Path sockets, Path ram, List<Path> disks, byte[] console, double bootSeconds) throws IOException {
         Path root = Files.createDirectories(root());
         Path tmp = Files.createTempDirectory(root, ".new-" + key + "-");
         try {
@@ -299,15 +305,7 @@ public final class BootCache {
             try {
                 ignoreShared(qmp, true);
                 qmp.execute("migrate-set-parameters", Map.of("max-bandwidth", 8L << 30), Timeouts.MONITOR);
-                qmp.execute("migrate", Map.of("uri", "exec:cat > '" + state.toString().replace("'", "'\\''") + "'"), Timeouts.MONITOR);
-                String status = Retry.until("saving the boot", Duration.ofSeconds(60), Duration.ofMillis(10), last -> {
-                    String s = qmp.execute("query-migrate").path("status").asText();
-                    return s.equals("completed") || s.equals("failed") || s.equals("cancelled") ? s : null;
-                }, gave -> JvtException.infrastructure("saving the boot for the boot cache did not finish within 60 s"));
-                if (!status.equals("completed")) {
-                    throw JvtException.infrastructure("saving the boot for the boot cache " + status + ": "
-                            + qmp.execute("query-migrate").path("error-desc").asText(""));
-                }
+                migrateToFile(qmp, sockets.resolve(STORE_SOCKET), state);
                 Copied mem = copyNonZero(ram, tmp.resolve(RAM));
                 Map<String, String> diskHashes = new java.util.LinkedHashMap<>();
                 if (!disks.isEmpty()) {
@@ -350,6 +348,68 @@ public final class BootCache {
         prune(maxBytes());
     }
 
+    /** The socket, in the QEMU session's private folder, that a store's migration stream comes through (jvt listens). */
+    static final String STORE_SOCKET = "store.sock";
+    /** The socket, in the QEMU session's private folder, that a restore's state goes in through (QEMU listens). */
+    static final String LOAD_SOCKET = "load.sock";
+
+    /**
+     * Migrates the (stopped) QEMU behind {@code qmp} into {@code file}: jvt listens on the UNIX
+     * socket {@code socket}, QEMU connects ({@code migrate unix:}), jvt copies the stream until
+     * QEMU closes it, and the migration must say "completed". Not {@code exec:cat > file}: under
+     * the sandbox ({@code spawn=deny}) QEMU cannot start a shell.
+     */
+    static void migrateToFile(Qmp qmp, Path socket, Path file) throws IOException {
+        try (java.nio.channels.ServerSocketChannel server = dev.jvt.engine.qemu.QemuSession.listen(socket)) {
+            qmp.execute("migrate", Map.of("uri", "unix:" + socket), Timeouts.MONITOR);
+            java.nio.channels.SocketChannel conn = dev.jvt.engine.qemu.QemuSession.accept(server, "boot cache", () -> true,
+                    () -> JvtException.infrastructure("QEMU exited"), "migration stream", Timeouts.MONITOR);
+            java.util.concurrent.CompletableFuture<Long> copied = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (conn; java.nio.channels.FileChannel out = java.nio.channels.FileChannel.open(file,
+                        java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                    long n = 0;
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(1 << 20);
+                    while (conn.read(b) >= 0) {
+                        b.flip();
+                        while (b.hasRemaining()) {
+                            n += out.write(b);
+                        }
+                        b.clear();
+                    }
+                    copied.complete(n);
+                } catch (IOException | RuntimeException e) {
+                    copied.completeExceptionally(e);
+                }
+            }, "jvt-boot-cache-store");
+            t.setDaemon(true);
+            t.start();
+            try {
+                String status = Retry.until("saving the boot", Duration.ofSeconds(60), Duration.ofMillis(10), last -> {
+                    String s = qmp.execute("query-migrate").path("status").asText();
+                    return s.equals("completed") || s.equals("failed") || s.equals("cancelled") ? s : null;
+                }, gave -> JvtException.infrastructure("saving the boot for the boot cache did not finish within 60 s"));
+                if (!status.equals("completed")) {
+                    throw JvtException.infrastructure("saving the boot for the boot cache " + status + ": "
+                            + qmp.execute("query-migrate").path("error-desc").asText(""));
+                }
+                // completed: QEMU has written everything and closes its end; the copy ends at that EOF
+                copied.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException("cannot write the migration stream to " + file + ": " + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw JvtException.infrastructure("saving the boot for the boot cache: QEMU did not close the migration stream within 30 s of completing it");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw JvtException.infrastructure("interrupted while saving the boot for the boot cache");
+            } finally {
+                dev.jvt.engine.qemu.QemuSession.closeQuietly(conn);
+            }
+        } finally {
+            Files.deleteIfExists(socket);
+        }
+    }
+
     private static void ignoreShared(Qmp qmp, boolean on) {
         qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(Map.of("capability", "x-ignore-shared", "state", on))), Timeouts.MONITOR);
     }
@@ -374,10 +434,40 @@ public final class BootCache {
                 "-machine", "memory-backend=" + RAM_ID, "-incoming", "defer");
     }
 
-    /** Starts loading {@code e}'s device state into the QEMU behind {@code qmp} (started with {@link #restoreArgs}). */
-    public static void loadState(Qmp qmp, Entry e) {
+    /**
+     * Starts loading {@code e}'s device state into the QEMU behind {@code qmp} (started with
+     * {@link #restoreArgs}, its private socket folder {@code sockets}): QEMU listens on a UNIX socket
+     * there ({@code migrate-incoming unix:}), jvt connects and streams the state file in on a
+     * thread of its own, then closes. Not {@code exec:cat file}: the sandbox denies QEMU a shell.
+     */
+    public static void loadState(Qmp qmp, Entry e, Path sockets) {
         ignoreShared(qmp, true);
-        qmp.execute("migrate-incoming", Map.of("uri", "exec:cat '" + e.state().toString().replace("'", "'\\''") + "'"), Timeouts.MONITOR);
+        Path socket = sockets.resolve(LOAD_SOCKET);
+        qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket), Timeouts.MONITOR);
+        java.nio.channels.SocketChannel conn = Retry.until("connecting to QEMU's incoming migration", Timeouts.MONITOR, Duration.ofMillis(2), last -> {
+            try {
+                return java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
+            } catch (IOException x) {
+                if (last) {
+                    throw JvtException.infrastructure("cannot connect to QEMU's incoming migration " + socket + ": " + x.getMessage(), x);
+                }
+                return null;
+            }
+        }, gave -> JvtException.infrastructure("QEMU did not listen for the boot cache's state on " + socket + " within " + Timeouts.human(gave.timeout())));
+        Thread t = new Thread(() -> {
+            try (conn; java.nio.channels.FileChannel in = java.nio.channels.FileChannel.open(e.state())) {
+                long pos = 0;
+                long size = in.size();
+                while (pos < size) {
+                    pos += in.transferTo(pos, size - pos, conn);
+                }
+            } catch (IOException x) {
+                // QEMU refused the stream or died: the restore's wait for the guest says so
+                LOG.debug("streaming {} into QEMU: {}", e.state(), x.getMessage());
+            }
+        }, "jvt-boot-cache-load");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** Once the state is in: later snapshots of the machine (savevm) must hold its memory. */

@@ -236,7 +236,7 @@ public final class Machine implements AutoCloseable {
                     events.step(config.name(), "store the boot in the boot cache", () -> {
                         try {
                             byte[] all = console.bytes();
-                            BootCache.store(key, current.get().qmp(), r, qemu.bootWrittenDisks(), java.util.Arrays.copyOfRange(all, Math.min(from, all.length), all.length), seconds);
+                            BootCache.store(key, current.get().qmp(), current.get().sockets(), r, qemu.bootWrittenDisks(), java.util.Arrays.copyOfRange(all, Math.min(from, all.length), all.length), seconds);
                         } catch (IOException x) {
                             throw JvtException.infrastructure(config.name() + ": cannot store the boot: " + x.getMessage(), x);
                         }
@@ -286,7 +286,7 @@ public final class Machine implements AutoCloseable {
                 }
                 QemuSession s = current.start(sk -> BootCache.restoreArgs(e, config.memoryMiB()));
                 try {
-                    BootCache.loadState(s.qmp(), e);
+                    BootCache.loadState(s.qmp(), e, s.sockets());
                     Retry.until("restoring " + config.name() + " from the boot cache", Duration.ofSeconds(60), Duration.ofMillis(5), last -> {
                         if (!s.isAlive()) {
                             throw JvtException.infrastructure(config.name() + ": QEMU did not take the boot cache entry " + e.dir() + ":\n"

@@ -57,6 +57,8 @@ public final class QemuCommandLine {
         List<String> a = new ArrayList<>();
         a.add(r.qemu().toString());
         a.addAll(List.of("-name", "jvt-" + c.name() + ",debug-threads=on", "-nodefaults", "-no-user-config"));
+        // seccomp: no fork/exec, no privilege or scheduler changes (when this QEMU supports it; JVT_SANDBOX=off)
+        a.addAll(dev.jvt.engine.qemu.Sandbox.args(r.qemu()));
         String accel = r.accel();
         a.addAll(List.of("-machine", c.machineType()));
         // TCG's translation buffer is 1 GiB by default in 7.2, touched as code is translated; a

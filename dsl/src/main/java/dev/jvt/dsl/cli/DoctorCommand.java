@@ -38,10 +38,19 @@ public final class DoctorCommand implements Callable<Integer> {
         for (Prerequisites.Check c : checks) {
             out.printf("%s %-" + width + "s  %s%n", c.ok() ? "ok  " : (c.name().contains("optional") || c.name().equals("KVM") ? "--  " : "MISS"), c.name(), c.detail());
         }
+        printSandbox(out);
         out.flush();
         if (problem != null) {
             throw problem;
         }
         return 0;
+    }
+
+    /** Whether QEMU's seccomp sandbox is supported and used (see {@link dev.jvt.engine.qemu.Sandbox}). */
+    private static void printSandbox(PrintWriter out) {
+        java.nio.file.Path qemu = dev.jvt.engine.host.Host.which("qemu-system-x86_64");
+        if (qemu != null) {
+            out.println("sandbox: " + dev.jvt.engine.qemu.Sandbox.describe(qemu));
+        }
     }
 }

@@ -78,9 +78,11 @@ public final class QemuProcess implements AutoCloseable {
                 case 9 -> "SIGKILL";
                 case 11 -> "SIGSEGV";
                 case 15 -> "SIGTERM";
+                case 31 -> "SIGSYS";
                 default -> null;
             };
-            return "(killed by signal " + sig + (name == null ? "" : ", " + name) + ")";
+            return "(killed by signal " + sig + (name == null ? "" : ", " + name) + ")"
+                    + (sig == 31 && command.contains("-sandbox") ? ": a system call its seccomp sandbox denies (JVT_SANDBOX=off runs it unconfined)" : "");
         }
         return "with code " + code;
     }

@@ -119,6 +119,7 @@ public final class Bundle {
                 Segment seg = JSON.copy().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
                         .treeToValue(s, Segment.class);
                 check(manifest, out.size() + 1, seg);
+                checkPaths(dir, manifest, out.size() + 1, seg);
                 out.add(seg);
             }
             return out;
@@ -135,6 +136,26 @@ public final class Bundle {
                 : s.transcript() == null ? "transcript" : s.sha256() == null ? "sha256" : null;
         if (lacks != null) {
             throw JvtException.badInput("jvt replay: " + manifest + ": recording " + n + " lacks '" + lacks + "'; the bundle is incomplete");
+        }
+    }
+
+    /** Every file segment {@code n} names lies inside the bundle (see {@link BundlePaths}). */
+    static void checkPaths(Path dir, Path manifest, int n, Segment s) {
+        String where = "segment " + n + " (" + s.scenario() + " › " + s.machine() + ") field ";
+        BundlePaths.inside(dir, s.transcript(), manifest, where + "'transcript'");
+        if (s.timeline() != null) {
+            BundlePaths.inside(dir, s.timeline(), manifest, where + "'timeline'");
+        }
+        if (s.log() != null) {
+            BundlePaths.inside(dir, s.log(), manifest, where + "'log'");
+        }
+        if (s.sha256() != null) {
+            for (String f : s.sha256().keySet()) {
+                BundlePaths.inside(dir, f, manifest, where + "'sha256'");
+            }
+        }
+        if (s.argv() == null || s.argv().isEmpty()) {
+            throw JvtException.badInput("jvt replay: " + manifest + ": " + where + "'argv' is empty: refused");
         }
     }
 

@@ -106,6 +106,9 @@ public final class PausedReplay implements AutoCloseable {
                         .replace(",rr=record,", ",rr=replay,"));
             }
             argv.set(0, Prerequisites.qemu(argv.get(0).replaceFirst("^qemu-system-", "")).toString());
+            BundlePaths.checkArgv(bundleDir, work, argv, bundleDir.resolve(Bundle.MANIFEST),
+                    "segment " + segment.scenario() + " › " + segment.machine() + " (recording " + segment.index() + ") field 'argv'");
+            argv = new ArrayList<>(dev.jvt.engine.qemu.Sandbox.reapply(argv));
             // a drive no device uses, for the snapshots of this replay (the recording has none)
             argv.addAll(List.of("-drive", "if=none,id=jvt-travel,format=qcow2,file=" + state, "-S"));
             Path gdbSocket = null;

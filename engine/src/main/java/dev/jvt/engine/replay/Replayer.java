@@ -56,14 +56,11 @@ public final class Replayer {
             if (!(n.endsWith(".tar.gz") || n.endsWith(".tgz"))) {
                 throw JvtException.badInput("jvt replay: " + arg + " is neither a run folder, a bundle folder nor a .tar.gz/.tgz archive");
             }
-            Path dir = Files.createTempDirectory("jvt-bundle-");
+            Path dir = dev.jvt.engine.WorkFolder.create("jvt-bundle-");
             try {
                 unpack(arg, dir);
             } catch (RuntimeException e) {
-                // not an archive after all: leave no half-unpacked folder behind
-                try (Stream<Path> s = Files.walk(dir)) {
-                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+                dev.jvt.engine.WorkFolder.delete(dir);
                 throw e;
             }
             return locate(dir);
@@ -85,9 +82,24 @@ public final class Replayer {
         try (TarArchiveInputStream tar = new TarArchiveInputStream(new GzipCompressorInputStream(new BufferedInputStream(Files.newInputStream(archive))))) {
             TarArchiveEntry e;
             while ((e = tar.getNextEntry()) != null) {
-                Path target = dir.resolve(e.getName()).normalize();
+                String name = e.getName();
+                if (name.startsWith("/") || Path.of(name).isAbsolute()) {
+                    throw JvtException.badInput("jvt replay: " + archive + ": entry '" + name + "' has an absolute path: refused");
+                }
+                if (java.util.Arrays.asList(name.split("/")).contains("..")) {
+                    throw JvtException.badInput("jvt replay: " + archive + ": entry '" + name + "' climbs out with '..': refused");
+                }
+                Path target = dir.resolve(name).normalize();
                 if (!target.startsWith(dir)) {
-                    throw JvtException.badInput("jvt replay: archive entry escapes the folder: " + e.getName());
+                    throw JvtException.badInput("jvt replay: " + archive + ": entry '" + name + "' escapes the folder: refused");
+                }
+                if (e.isSymbolicLink() || e.isLink()) {
+                    throw JvtException.badInput("jvt replay: " + archive + ": entry '" + name + "' is a " + (e.isLink() ? "hard" : "symbolic")
+                            + " link (to '" + e.getLinkName() + "'): a bundle holds plain files only: refused");
+                }
+                if (!e.isDirectory() && !(e.isFile() && (e.getLinkFlag() == TarArchiveEntry.LF_NORMAL || e.getLinkFlag() == TarArchiveEntry.LF_OLDNORM))) {
+                    throw JvtException.badInput("jvt replay: " + archive + ": entry '" + name + "' is neither a file nor a folder (type '"
+                            + (char) e.getLinkFlag() + "'): refused");
                 }
                 if (e.isDirectory()) {
                     Files.createDirectories(target);
@@ -114,6 +126,8 @@ public final class Replayer {
             throw JvtException.badInput("jvt replay: " + bundle.resolve(Bundle.MANIFEST) + " has version " + manifest.path("version")
                     + ", this jvt reads version " + Bundle.VERSION);
         }
+        // every file the manifest names is in the bundle (or the manifest is refused)
+        Bundle.read(bundle);
         List<JsonNode> segments = new ArrayList<>();
         manifest.path("segments").forEach(segments::add);
         if (segments.isEmpty()) {
@@ -158,10 +172,7 @@ public final class Replayer {
     /** Every file the segment names exists and has the hash it had when recorded. */
     static void verify(Path bundle, Map<String, String> sha256) throws IOException {
         for (Map.Entry<String, String> e : sha256.entrySet()) {
-            Path f = bundle.resolve(e.getKey()).normalize();
-            if (!f.startsWith(bundle)) {
-                throw JvtException.badInput("jvt replay: the manifest names a file outside the bundle: " + e.getKey());
-            }
+            Path f = BundlePaths.inside(bundle, e.getKey(), bundle.resolve(Bundle.MANIFEST), "field 'sha256'");
             if (!Files.isRegularFile(f)) {
                 throw JvtException.badInput("jvt replay: the bundle lacks " + e.getKey() + " (" + f + ")");
             }
@@ -177,7 +188,9 @@ public final class Replayer {
         String scenario = s.path("scenario").asText();
         String machine = s.path("machine").asText();
         int index = s.path("index").asInt();
-        byte[] expected = Files.readAllBytes(bundle.resolve(s.path("transcript").asText()));
+        Path manifestFile = bundle.resolve(Bundle.MANIFEST);
+        String field = "segment " + scenario + " › " + machine + " (recording " + index + ") field ";
+        byte[] expected = Files.readAllBytes(BundlePaths.inside(bundle, s.path("transcript").asText(), manifestFile, field + "'transcript'"));
         Path work = dev.jvt.engine.WorkFolder.create("jvt-replay-");
         List<String> argv = new ArrayList<>();
         for (JsonNode a : s.path("argv")) {
@@ -186,6 +199,13 @@ public final class Replayer {
         }
         String binary = argv.get(0);
         argv.set(0, Prerequisites.qemu(binary.replaceFirst("^qemu-system-", "")).toString());
+        try {
+            BundlePaths.checkArgv(bundle, work, argv, manifestFile, field + "'argv'");
+        } catch (RuntimeException e) {
+            dev.jvt.engine.WorkFolder.delete(work);
+            throw e;
+        }
+        argv = dev.jvt.engine.qemu.Sandbox.reapply(argv);
         boolean serialPipe = argv.stream().anyMatch(a -> a.startsWith("pipe,id=jvt-serial,"));
         dev.jvt.engine.SerialPipe fifo = serialPipe ? dev.jvt.engine.SerialPipe.create(work, "serial") : null;
         ServerSocketChannel serialServer = serialPipe ? null : QemuSession.listen(work.resolve("serial.sock"));

@@ -193,7 +193,20 @@ public final class SshSession implements AutoCloseable {
 
     /** Copies a guest file to the host (SFTP). */
     public void get(String guest, Object host) {
+        refuseWildcard(guest);
         sftp("get " + guest + " " + host, c -> c.get(guest, String.valueOf(host)));
+    }
+
+    /**
+     * SFTP expands a wildcard in the guest path with names the guest's server sends, and writes
+     * each under them on the host: a guest must not name host files, so {@code get} takes one
+     * file, named by the script.
+     */
+    static void refuseWildcard(String guest) {
+        if (guest == null || guest.isEmpty() || guest.matches(".*[*?\\[].*")) {
+            throw JvtException.badInput("get: the guest path '" + guest + "' must name one file, without wildcards (*, ?, [): "
+                    + "the names a wildcard expands to come from the guest, and would become host file names");
+        }
     }
 
     private interface SftpAction {
