@@ -47,9 +47,30 @@ public final class FaultsBenchmark implements Benchmark {
             log.flush();
         }
         dev.jvt.engine.WorkFolder.deleteTree(work);
+        long t0 = System.nanoTime();
+        String cache = System.getProperty("jvt.scriptCache");
+        System.setProperty("jvt.scriptCache", "off");   // one-off scripts would evict the stored ones
+        BadInputCorpus.Result corpus;
+        try {
+            corpus = BadInputCorpus.run(BadInputCorpus.folder(home));
+        } finally {
+            if (cache == null) {
+                System.clearProperty("jvt.scriptCache");
+            } else {
+                System.setProperty("jvt.scriptCache", cache);
+            }
+        }
+        int corpusLeft = dev.jvt.engine.qemu.ProcessLauncher.liveCount();
+        log.printf(java.util.Locale.ROOT, "  bad-input corpus: %s (%.1f s)%n", corpus.summary(),
+                (System.nanoTime() - t0) / 1e9);
+        for (BadInputCorpus.Outcome o : corpus.unclear()) {
+            log.println("    " + o);
+        }
         List<Figure> out = new ArrayList<>();
         out.add(new Figure("faults", "faults survived / injected", survived, injected, "n", injected == 0 ? 0 : (double) survived / injected, "higher"));
-        out.add(new Figure("qemu-left", "QEMU processes left after the faults / faults", left, injected, "n", injected == 0 ? 0 : (double) left / injected, "lower"));
+        out.add(new Figure("bad-inputs", "bad inputs clearly reported / tried", corpus.clearlyReported(), corpus.tried(), "n",
+                corpus.tried() == 0 ? 0 : (double) corpus.clearlyReported() / corpus.tried(), "higher"));
+        out.add(new Figure("qemu-left", "QEMU processes left (faults, bad inputs) / faults", left + corpusLeft, injected, "n", injected == 0 ? 0 : (double) (left + corpusLeft) / injected, "lower"));
         out.add(new Figure("image-bytes", "user-image bytes changed / bytes at risk", changed, 8L << 20, "B", changed / (double) (8L << 20), "lower"));
         return out;
     }
