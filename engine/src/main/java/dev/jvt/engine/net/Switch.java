@@ -101,6 +101,8 @@ final class Switch implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Port[] ports = new Port[MAX_PORTS];
+    /** Every port opened, also those whose registration task the switch thread has not run yet: close() closes them all. */
+    private final java.util.List<Port> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Port[] dirty = new Port[MAX_PORTS];
     private int dirtyCount;
     private volatile long connected;
@@ -173,6 +175,7 @@ final class Switch implements AutoCloseable {
         server.bind(UnixDomainSocketAddress.of(path));
         server.configureBlocking(false);
         Port p = new Port(index, machine, path, server);
+        opened.add(p);
         submit(() -> {
             ports[index] = p;
             p.server.register(selector, SelectionKey.OP_ACCEPT, p);
@@ -560,10 +563,11 @@ final class Switch implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         for (Port p : ports) {
-            if (p == null) {
-                continue;
+            if (p != null) {
+                disconnect(p);
             }
-            disconnect(p);
+        }
+        for (Port p : opened) {
             try {
                 p.server.close();
                 Files.deleteIfExists(p.path);
