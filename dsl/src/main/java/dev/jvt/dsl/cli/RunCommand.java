@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -51,8 +52,20 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--filter", paramLabel = "REGEX", description = "Only tests whose 'scenario › test' name matches.")
     String filter;
 
-    @Option(names = "--shard", paramLabel = "I/N", description = "Only the I-th of N equal shares of the scenarios (1-based).")
+    @Option(names = "--shard", paramLabel = "I/N|env", description = "Only the I-th of N shares of the scenario files (1-based), "
+            + "balanced by recorded durations; 'env' reads CI_NODE_INDEX/CI_NODE_TOTAL (GitLab), TEST_SHARD_INDEX/TEST_TOTAL_SHARDS "
+            + "or JOB_COMPLETION_INDEX (Kubernetes, with --shard-total).")
     String shard;
+
+    @Option(names = "--shard-total", paramLabel = "N", description = "How many shards, with --shard env and JOB_COMPLETION_INDEX.")
+    Integer shardTotal;
+
+    @Option(names = "--durations", paramLabel = "FILE", description = "Scenario durations that balance --shard, updated by every run "
+            + "(default: $JVT_DURATIONS or build/jvt/jvt-durations.json).")
+    Path durations;
+
+    @Option(names = "--list", description = "Print the shard plan (files, weights, shards) and exit; boots nothing.")
+    boolean list;
 
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "1", description = "Run everything N times.")
     int repeat;
@@ -98,13 +111,47 @@ public final class RunCommand implements Callable<Integer> {
         if (junit != null && Files.isDirectory(junit)) {
             throw usage("--junit " + junit + " is a directory; give the XML file to write");
         }
+        Path durationsFile = durations != null ? durations : dev.jvt.dsl.runtime.Durations.defaultFile();
+        if (durations != null && Files.isDirectory(durations)) {
+            throw usage("--durations " + durations + " is a directory; give the JSON file (e.g. " + durations.resolve(dev.jvt.dsl.runtime.Durations.FILE_NAME) + ")");
+        }
+        int[] which = shardIndex();
+        List<Path> files = expand(scenarios);
+        Map<String, Path> byKey = new java.util.TreeMap<>();
+        for (Path f : files) {
+            byKey.putIfAbsent(dev.jvt.dsl.runtime.Durations.key(f), f);
+        }
+        dev.jvt.dsl.runtime.ShardPlan plan = null;
+        if (which != null || list) {
+            dev.jvt.dsl.runtime.Durations known;
+            try {
+                known = dev.jvt.dsl.runtime.Durations.read(durationsFile);
+            } catch (JvtException e) {
+                spec.commandLine().getErr().println("jvt: ignoring " + e.getMessage() + "; files weigh the same");
+                spec.commandLine().getErr().flush();
+                known = new dev.jvt.dsl.runtime.Durations();
+            }
+            plan = dev.jvt.dsl.runtime.ShardPlan.balanced(
+                    dev.jvt.dsl.runtime.ShardPlan.weigh(new ArrayList<>(byKey.keySet()), known), which == null ? 1 : which[1]);
+        }
+        if (list) {
+            PrintWriter o = spec.commandLine().getOut();
+            o.print(plan.describe(Files.exists(durationsFile) ? durationsFile.toString() : durationsFile + " (none yet)", which == null ? 0 : which[0]));
+            o.flush();
+            return 0;
+        }
+        if (which != null) {
+            // the files of this shard, in the order they were given
+            java.util.Set<String> mine = new java.util.HashSet<>();
+            plan.shard(which[0]).entries().forEach(e -> mine.add(e.key()));
+            files = files.stream().filter(f -> mine.remove(dev.jvt.dsl.runtime.Durations.key(f))).toList();
+        }
         List<ScenarioDefinition> defs = new ArrayList<>();
         ScenarioLoader loader = new ScenarioLoader();
-        for (Path f : expand(scenarios)) {
+        for (Path f : files) {
             defs.addAll(loader.load(f, display(f)));
         }
         StartTrace.mark("scenarios loaded");
-        defs = shard(defs);
         if (dryRun) {
             PrintWriter o = spec.commandLine().getOut();
             for (ScenarioDefinition d : defs) {
@@ -122,13 +169,18 @@ public final class RunCommand implements Callable<Integer> {
             dev.jvt.engine.host.Interrupts.install(System.err);
         }
 
-        Path runDir = out != null ? out : defaultRunDirectory();
+        Path runDir = out != null ? out : which == null ? defaultRunDirectory()
+                : RunDirectory.create(Path.of("build", "jvt", "runs"), "-shard-" + which[0] + "-of-" + which[1]);
         Files.createDirectories(runDir);
         List<RunListener> listeners = new ArrayList<>();
         listeners.add(new ConsoleReporter(spec.commandLine().getOut(), verbose, parallel > 1));
         listeners.add(new JUnitXmlReporter(runDir.resolve("junit.xml")));
         listeners.add(new CastRecorder());
         listeners.add(new AllureReporter(runDir.resolve("allure-results")));
+        if (which != null) {
+            // a name that does not collide when the shards' results are gathered in one folder
+            listeners.add(new JUnitXmlReporter(runDir.resolve("junit-" + which[0] + "-of-" + which[1] + ".xml")));
+        }
         if (junit != null) {
             listeners.add(new JUnitXmlReporter(junit));
         }
@@ -142,6 +194,9 @@ public final class RunCommand implements Callable<Integer> {
                 new RunOptions(deterministic, record, verbose, bundle, !noReuse));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
         StartTrace.mark("run finished");
+        if (filterPattern == null && dev.jvt.engine.host.Interrupts.exitCode() == 0) {
+            recordDurations(summary, runDir, durationsFile);
+        }
         PrintWriter o = spec.commandLine().getOut();
         int code = summary.exitCode();
         List<String> unwritten = listeners.stream().flatMap(l -> l.writeFailures().stream()).distinct().toList();
@@ -180,23 +235,101 @@ public final class RunCommand implements Callable<Integer> {
         return code;
     }
 
-    private List<ScenarioDefinition> shard(List<ScenarioDefinition> defs) {
+    /**
+     * {index, total} (1-based) of {@code --shard}, or null without it. {@code env} reads GitLab's
+     * CI_NODE_INDEX/CI_NODE_TOTAL (1-based), Bazel's TEST_SHARD_INDEX/TEST_TOTAL_SHARDS (0-based)
+     * or Kubernetes' JOB_COMPLETION_INDEX (0-based) with --shard-total or JVT_SHARD_TOTAL.
+     */
+    private int[] shardIndex() {
         if (shard == null) {
-            return defs;
+            if (shardTotal != null) {
+                throw usage("--shard-total goes with --shard env");
+            }
+            return null;
+        }
+        if (shard.equals("env")) {
+            return fromEnvironment(System.getenv(), shardTotal);
         }
         var m = Pattern.compile("(\\d{1,9})/(\\d{1,9})").matcher(shard);
         if (!m.matches() || Integer.parseInt(m.group(1)) < 1 || Integer.parseInt(m.group(1)) > Integer.parseInt(m.group(2))) {
-            throw usage("--shard takes I/N with 1 <= I <= N, e.g. 2/4");
+            throw usage("--shard takes I/N with 1 <= I <= N, e.g. 2/4, or env (CI_NODE_INDEX/CI_NODE_TOTAL, TEST_SHARD_INDEX/TEST_TOTAL_SHARDS, JOB_COMPLETION_INDEX)");
         }
-        int i = Integer.parseInt(m.group(1));
-        int n = Integer.parseInt(m.group(2));
-        List<ScenarioDefinition> out = new ArrayList<>();
-        for (int k = 0; k < defs.size(); k++) {
-            if (k % n == i - 1) {
-                out.add(defs.get(k));
+        if (shardTotal != null) {
+            throw usage("--shard-total goes with --shard env; --shard " + shard + " already says how many");
+        }
+        return new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+    }
+
+    static int[] fromEnvironment(Map<String, String> env, Integer total) {
+        String gi = env.get("CI_NODE_INDEX");
+        String gt = env.get("CI_NODE_TOTAL");
+        if (gi != null || gt != null) {
+            return checked("CI_NODE_INDEX", gi, 1, "CI_NODE_TOTAL", gt);
+        }
+        String bi = env.get("TEST_SHARD_INDEX");
+        String bt = env.get("TEST_TOTAL_SHARDS");
+        if (bi != null || bt != null) {
+            return checked("TEST_SHARD_INDEX", bi, 0, "TEST_TOTAL_SHARDS", bt);
+        }
+        String ki = env.get("JOB_COMPLETION_INDEX");
+        if (ki != null) {
+            String kt = total != null ? total.toString() : env.get("JVT_SHARD_TOTAL");
+            if (kt == null) {
+                throw JvtException.badInput("jvt run: --shard env: JOB_COMPLETION_INDEX=" + ki
+                        + " is set but not how many shards: add --shard-total N (the Job's completions) or set JVT_SHARD_TOTAL");
             }
+            return checked("JOB_COMPLETION_INDEX", ki, 0, total != null ? "--shard-total" : "JVT_SHARD_TOTAL", kt);
         }
-        return out;
+        throw JvtException.badInput("jvt run: --shard env: none of CI_NODE_INDEX/CI_NODE_TOTAL (GitLab parallel), "
+                + "TEST_SHARD_INDEX/TEST_TOTAL_SHARDS or JOB_COMPLETION_INDEX (Kubernetes Indexed Job) is set");
+    }
+
+    private static int[] checked(String indexName, String index, int base, String totalName, String total) {
+        if (index == null || total == null) {
+            throw JvtException.badInput("jvt run: --shard env: " + (index == null ? indexName : totalName) + " is not set, "
+                    + (index == null ? totalName : indexName) + " is");
+        }
+        int i;
+        int n;
+        try {
+            i = Integer.parseInt(index.trim()) - base + 1;
+            n = Integer.parseInt(total.trim());
+        } catch (NumberFormatException e) {
+            throw JvtException.badInput("jvt run: --shard env: " + indexName + "=" + index + " and " + totalName + "=" + total + " must be whole numbers");
+        }
+        if (n < 1 || i < 1 || i > n) {
+            throw JvtException.badInput("jvt run: --shard env: " + indexName + "=" + index + " is outside 1.." + n + " shards ("
+                    + totalName + "=" + total + (base == 0 ? "; " + indexName + " counts from 0" : "; " + indexName + " counts from 1") + ")");
+        }
+        return new int[] {i, n};
+    }
+
+    /**
+     * Adds this run's time per scenario file (all its scenarios, divided by --repeat) to the
+     * durations file, and writes the updated file into the run directory too (for CI artifacts).
+     */
+    private void recordDurations(RunSummary summary, Path runDir, Path file) {
+        Map<String, Double> seconds = new java.util.TreeMap<>();
+        for (dev.jvt.engine.events.ScenarioRun s : summary.scenarios()) {
+            if (s.file() == null || s.stopMillis() <= s.startMillis()) {
+                continue;
+            }
+            seconds.merge(dev.jvt.dsl.runtime.Durations.key(s.file()), (s.stopMillis() - s.startMillis()) / 1000.0 / repeat, Double::sum);
+        }
+        if (seconds.isEmpty()) {
+            return;
+        }
+        dev.jvt.dsl.runtime.Durations fresh = new dev.jvt.dsl.runtime.Durations();
+        java.time.Instant now = java.time.Instant.now();
+        seconds.forEach((k, v) -> fresh.add(k, new dev.jvt.dsl.runtime.Durations.Sample(v, now)));
+        try {
+            dev.jvt.dsl.runtime.Durations all = dev.jvt.dsl.runtime.Durations.update(file, fresh);
+            all.write(runDir.resolve(dev.jvt.dsl.runtime.Durations.FILE_NAME));
+        } catch (IOException | RuntimeException e) {
+            // weights for the next split only: the run's result stands
+            spec.commandLine().getErr().println("jvt: could not record the scenario durations in " + file + ": " + e.getMessage());
+            spec.commandLine().getErr().flush();
+        }
     }
 
     private static Path defaultRunDirectory() throws IOException {

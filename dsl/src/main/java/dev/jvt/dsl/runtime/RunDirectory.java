@@ -18,8 +18,13 @@ public final class RunDirectory {
     }
 
     public static Path create(Path base) throws IOException {
+        return create(base, "");
+    }
+
+    /** As {@link #create(Path)}, the folder named {@code <yyyyMMdd-HHmmss><suffix>} (a shard's {@code -shard-2-of-4}). */
+    public static Path create(Path base, String suffix) throws IOException {
         Files.createDirectories(base);
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + suffix;
         Path dir = base.resolve(stamp);
         for (int n = 2; Files.exists(dir); n++) {
             dir = base.resolve(stamp + "-" + n);
