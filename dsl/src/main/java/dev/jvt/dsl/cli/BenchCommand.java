@@ -36,6 +36,7 @@ public final class BenchCommand implements Callable<Integer> {
         BENCHMARKS.put("guest", dev.jvt.dsl.bench.GuestBenchmark::new);
         BENCHMARKS.put("reuse", dev.jvt.dsl.bench.ReuseBenchmark::new);
         BENCHMARKS.put("faults", dev.jvt.dsl.bench.FaultsBenchmark::new);
+        BENCHMARKS.put("shards", dev.jvt.dsl.bench.ShardsBenchmark::new);
     }
 
     @Parameters(arity = "0..*", paramLabel = "BENCHMARK", description = "Which: ${COMPLETION-CANDIDATES} (default: all).",
