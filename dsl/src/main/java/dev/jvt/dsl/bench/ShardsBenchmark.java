@@ -70,7 +70,7 @@ public final class ShardsBenchmark implements Benchmark {
             ShardPlan balanced = ShardPlan.balanced(entries, n);
             ShardPlan robin = ShardPlan.roundRobin(entries, n);
             double floor = Math.max(1, longest / (total / n));
-            log.printf(Locale.ROOT, "  N=%d: balanced shards %s s, round robin %s s; no split of whole files beats %.2f%n", n,
+            log.printf(Locale.ROOT, "  N=%d: balanced shards %s s, round robin %s s; no split of whole files beats %.3f%n", n,
                     weights(balanced), weights(robin), floor);
             figures.add(new Figure("shards-" + n, "slowest shard / mean, N=" + n + " (baseline: round robin)",
                     balanced.imbalance(), robin.imbalance(), "x", balanced.imbalance(), "lower"));
