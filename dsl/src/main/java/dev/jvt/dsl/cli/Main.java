@@ -51,6 +51,7 @@ public final class Main implements Runnable {
         COMMANDS.put("bench", BenchCommand::new);
         COMMANDS.put("images", ImagesCommand::new);
         COMMANDS.put("cache", CacheCommand::new);
+        COMMANDS.put("completion", CompletionCommand::new);
         COMMANDS.put("help", CommandLine.HelpCommand::new);
     }
 
