@@ -53,6 +53,20 @@ public final class MachineSpec {
         return config;
     }
 
+    /** {@link #declare(ScenarioDefinition, String, Closure)} for Java callers: {@code body} calls the keywords as methods. */
+    public static MachineConfig declare(ScenarioDefinition scenario, String name, java.util.function.Consumer<MachineSpec> body) {
+        if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
+            throw new DslException("machine name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
+        }
+        MachineConfig config = new MachineConfig(name);
+        MachineSpec spec = new MachineSpec(config, scenario);
+        if (body != null) {
+            body.accept(spec);
+        }
+        spec.finish();
+        return config;
+    }
+
     public void memory(String size) {
         config.memory(size);
     }

@@ -18,7 +18,6 @@ import groovy.lang.Closure;
 import org.opentest4j.TestAbortedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spockframework.runtime.ConditionFailedWithExceptionError;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +29,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One execution of a {@code @Jvt} spec: a scenario in the run's reports, and the Spock mapping of
  * its fixtures and tests onto the spec's {@link Testbed}, which owns the machines and networks
- * (boot, checkpoint after setupSpec, rewind per feature, close).
+ * (boot, checkpoint after setupSpec, rewind per feature, close). The JUnit 5 extension
+ * ({@code dev.jvt.junit5}) drives the same steps for a test class, which is why the steps are
+ * public and nothing here needs Spock on the class path.
  */
 public final class SpecRun {
     private static final Logger LOG = LoggerFactory.getLogger(SpecRun.class);
@@ -70,7 +71,7 @@ public final class SpecRun {
     }
 
     /** {@code rewind}: every feature iteration starts from the snapshot taken after setupSpec. */
-    static SpecRun open(String name, boolean rewind) {
+    public static SpecRun open(String name, boolean rewind) {
         return new SpecRun(JvtSession.get(), name, rewind);
     }
 
@@ -85,7 +86,7 @@ public final class SpecRun {
     }
 
     /** Runs the shared-field initializer with this spec as the target of {@code machine(...)}. */
-    void declare(Body body) throws Throwable {
+    public void declare(Body body) throws Throwable {
         DECLARING.set(this);
         try {
             body.run();
@@ -95,6 +96,16 @@ public final class SpecRun {
     }
 
     public Machine machine(String name, Closure<?> body) {
+        if (bed.machines().containsKey(name)) {
+            throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
+        }
+        MachineConfig config = MachineSpec.declare(definition, name, body);
+        definition.machines().put(name, config);
+        return bed.machine(config);
+    }
+
+    /** {@link #machine(String, Closure)} for Java: {@code body} gets the machine block's keywords as methods. */
+    public Machine machine(String name, java.util.function.Consumer<MachineSpec> body) {
         if (bed.machines().containsKey(name)) {
             throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
         }
@@ -124,7 +135,7 @@ public final class SpecRun {
      * Boots every declared machine at once (the "boot" fixture). When that fails, the spec's
      * features are reported as not run, and the failure is thrown so Spock fails the spec.
      */
-    void boot(List<String> features) throws Throwable {
+    public void boot(List<String> features) throws Throwable {
         if (bed.machines().isEmpty()) {
             return;
         }
@@ -158,7 +169,7 @@ public final class SpecRun {
     }
 
     /** A user fixture method (setupSpec, cleanupSpec) as a fixture of the scenario, so its steps are reported. */
-    void fixture(String name, TestRun.Kind kind, Body body) throws Throwable {
+    public void fixture(String name, TestRun.Kind kind, Body body) throws Throwable {
         around(events.startTest(name, kind), body);
     }
 
@@ -166,12 +177,17 @@ public final class SpecRun {
      * The spec's setupSpec methods (if any), then, for rewinding, a snapshot of every machine:
      * the "setupSpec" fixture, like a scenario's setup.
      */
-    void setupSpec(boolean hasSetupSpec, Body body) throws Throwable {
+    public void setupSpec(boolean hasSetupSpec, Body body) throws Throwable {
+        setupSpec("setupSpec", hasSetupSpec, body);
+    }
+
+    /** {@link #setupSpec(boolean, Body)} with the fixture's name in the reports. */
+    public void setupSpec(String fixtureName, boolean hasSetupSpec, Body body) throws Throwable {
         if (bed.machines().isEmpty() || (!rewind && !hasSetupSpec)) {
             body.run();
             return;
         }
-        fixture("setupSpec", TestRun.Kind.SETUP, () -> {
+        fixture(fixtureName, TestRun.Kind.SETUP, () -> {
             body.run();
             if (rewind && openFailure == null) {
                 bed.checkpoint(Testbed.AFTER_SETUP);
@@ -187,7 +203,7 @@ public final class SpecRun {
      * through {@link #failed}; a failure attaches each machine's console and a screenshot, an aborted iteration
      * (a failed assumption) is skipped.
      */
-    void test(String name, Body body) throws Throwable {
+    public void test(String name, Body body) throws Throwable {
         boolean first = firstTest;
         firstTest = false;
         around(events.startTest(name, TestRun.Kind.TEST), () -> {
@@ -196,6 +212,44 @@ public final class SpecRun {
             }
             body.run();
         });
+    }
+
+    /**
+     * {@link #test} in two halves, for a framework whose per-test methods the extension cannot wrap
+     * in one call (JUnit 5: before each, after each): starts the test and rewinds the machines.
+     */
+    public void startTest(String name) {
+        boolean first = firstTest;
+        firstTest = false;
+        open = events.startTest(name, TestRun.Kind.TEST);
+        openFailure = null;
+        if (!first && snapshotTaken) {
+            try {
+                bed.rewind(Testbed.AFTER_SETUP);
+            } catch (RuntimeException e) {
+                failed(e);
+                throw e;
+            }
+        }
+    }
+
+    /** Ends the test {@link #startTest} started; {@code error} is its failure (null when it passed). */
+    public void finishTest(Throwable error) {
+        TestRun t = open;
+        if (t == null) {
+            return;
+        }
+        if (error != null) {
+            failed(error);
+        }
+        Throwable f = openFailure;
+        open = null;
+        openFailure = null;
+        if (f instanceof TestAbortedException) {
+            events.finishTest(t, Status.SKIPPED, f);
+        } else {
+            events.finishTest(t, f);
+        }
     }
 
     private void around(TestRun t, Body body) throws Throwable {
@@ -219,13 +273,15 @@ public final class SpecRun {
     }
 
     /** An error Spock reports while a test or fixture of this spec runs; the first one counts. */
-    void failed(Throwable error) {
+    public void failed(Throwable error) {
         TestRun t = open;
         if (t == null || openFailure != null) {
             return;
         }
         // expect: box.succeed(...) wraps jvt's failure in Spock's rendering; jvt's own message says more
-        if (error instanceof ConditionFailedWithExceptionError && error.getCause() instanceof JvtException j) {
+        // (by name: a JUnit 5 class path has no Spock)
+        if (error.getClass().getName().equals("org.spockframework.runtime.ConditionFailedWithExceptionError")
+                && error.getCause() instanceof JvtException j) {
             error = j;
         }
         openFailure = error;
@@ -262,7 +318,7 @@ public final class SpecRun {
         }
     }
 
-    boolean bootFailed() {
+    public boolean bootFailed() {
         return bootFailed;
     }
 
@@ -271,7 +327,7 @@ public final class SpecRun {
      * updates the run's reports. A part that cannot be closed is a broken "cleanup" fixture of the
      * spec, and its error is thrown once the reports are written. Idempotent.
      */
-    void close() {
+    public void close() {
         if (closed) {
             return;
         }
@@ -294,7 +350,7 @@ public final class SpecRun {
 
     /** A piece of Spock's execution: proceeding with an interceptor's invocation. */
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void run() throws Throwable;
     }
 }
