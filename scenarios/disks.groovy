@@ -11,7 +11,7 @@ def image = { String name ->
     assert p.exitValue() == 0
     f
 }
-def sha256 = { f -> MessageDigest.getInstance('SHA-256').digest(Files.readAllBytes(f)).encodeHex().toString() }
+def sha256 = { Path f -> MessageDigest.getInstance('SHA-256').digest(Files.readAllBytes(f)).encodeHex().toString() }
 def base = image('base.img')
 def direct = image('direct.img')
 def baseHash = sha256(base)

@@ -1,5 +1,15 @@
 // Three machines on one network; faults from the tests: a partition isolates one, a link goes
 // down, frames are lost or delayed. Addresses are left to jvt: a, b, c get 10.0.1.1, .2, .3.
+/** The round-trip times, in ms, that ping printed. */
+List<Double> pingTimes(String out) {
+    def m = out =~ /time=([\d.]+) ms/
+    List<Double> times = []
+    while (m.find()) {
+        times << (m.group(1) as double)
+    }
+    times
+}
+
 scenario('three machines and network faults') {
     network 'lan'
 
@@ -48,11 +58,11 @@ scenario('three machines and network faults') {
     test('delay adds to the round trip and goes away with delay(0)') {
         lan.delay(150)
         def slow = a.succeed('ping -c 3 -W 3 10.0.1.2')
-        def times = (slow =~ /time=([\d.]+) ms/).collect { it[1] as double }
+        def times = pingTimes(slow)
         assert times.size() == 3 && times.every { it >= 300 }     // 150 ms each way
         lan.delay(0)
         def fast = a.succeed('ping -c 3 -W 3 10.0.1.2')
-        assert (fast =~ /time=([\d.]+) ms/).collect { it[1] as double }.every { it < 300 }
+        assert pingTimes(fast).every { it < 300 }
     }
 
     test('loss drops frames at random and loss(0) ends it') {
@@ -63,7 +73,9 @@ scenario('three machines and network faults') {
         a.fail 'ping -c 2 -W 1 10.0.1.2'
         lan.loss(40)
         def out = a.execute('ping -c 30 -i 0.1 -W 1 10.0.1.2')[1]
-        def lost = (out =~ /(\d+)% packet loss/)[0][1] as int
+        def loss = out =~ /(\d+)% packet loss/
+        assert loss.find()
+        def lost = loss.group(1) as int
         assert lost > 0 && lost < 100                              // 40% each way: ~64% expected
         lan.loss(0)
         assert a.succeed('ping -c 5 -i 0.1 -W 1 10.0.1.2') =~ / 0% packet loss/

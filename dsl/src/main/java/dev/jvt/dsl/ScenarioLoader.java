@@ -40,11 +40,7 @@ public final class ScenarioLoader {
         } catch (IOException e) {
             throw new DslException("cannot read scenario file " + file.toAbsolutePath() + ": " + e.getMessage());
         }
-        CompilerConfiguration cc = new CompilerConfiguration();
-        cc.setScriptBaseClass(ScenarioScript.class.getName());
-        cc.addCompilationCustomizers(new ImportCustomizer()
-                .addImports("java.time.Duration", "java.nio.file.Path", "java.nio.file.Paths")
-                .addStarImports("dev.jvt.engine"));
+        CompilerConfiguration cc = configuration();
         Binding binding = new Binding();
         binding.setVariable(ScenarioScript.FILE, file.toAbsolutePath().normalize());
         Path named = file.toAbsolutePath().normalize();
@@ -96,6 +92,47 @@ public final class ScenarioLoader {
     }
 
     /** The file's bytes as UTF-8 text; bytes that are not (a binary file) are an error at their line. */
+    /** How every scenario file is compiled: its base class {@link ScenarioScript} and the default imports. */
+    public static CompilerConfiguration configuration() {
+        CompilerConfiguration cc = new CompilerConfiguration();
+        cc.setScriptBaseClass(ScenarioScript.class.getName());
+        cc.addCompilationCustomizers(new ImportCustomizer()
+                .addImports("java.time.Duration", "java.nio.file.Path", "java.nio.file.Paths")
+                .addStarImports("dev.jvt.engine"));
+        return cc;
+    }
+
+    /** The type checking extension that gives a scenario's dynamic names their types (a resource of this jar). */
+    public static final String TYPE_CHECKING_EXTENSION = "dev/jvt/dsl/ScenarioTypeChecking.groovy";
+
+    /**
+     * Compiles {@code file} as {@link #load} does, with Groovy's static type checking and
+     * {@link #TYPE_CHECKING_EXTENSION}, without running it; returns each error as
+     * {@code shown:LINE: message} (none: the file type-checks).
+     */
+    public static List<String> typeCheck(Path file, String shown) throws IOException {
+        CompilerConfiguration cc = configuration();
+        cc.addCompilationCustomizers(new org.codehaus.groovy.control.customizers.ASTTransformationCustomizer(
+                java.util.Map.of("extensions", List.of(TYPE_CHECKING_EXTENSION)), groovy.transform.TypeChecked.class));
+        Path named = file.toAbsolutePath().normalize();
+        String text = text(Files.readAllBytes(file), shown);
+        try (groovy.lang.GroovyClassLoader gcl = new groovy.lang.GroovyClassLoader(ScenarioLoader.class.getClassLoader(), cc)) {
+            gcl.parseClass(new groovy.lang.GroovyCodeSource(text, Locations.sourceName(named), "/groovy/script"), false);
+            return List.of();
+        } catch (MultipleCompilationErrorsException e) {
+            List<String> out = new java.util.ArrayList<>();
+            for (Object m : e.getErrorCollector().getErrors()) {
+                if (m instanceof org.codehaus.groovy.control.messages.SyntaxErrorMessage se) {
+                    String msg = se.getCause().getMessage().replaceAll("\\s*@ line \\d+, column \\d+\\.\\s*$", "");
+                    out.add(shown + ":" + se.getCause().getLine() + ": " + msg.lines().findFirst().orElse(msg));
+                } else {
+                    out.add(shown + ": " + m);
+                }
+            }
+            return out;
+        }
+    }
+
     private static String text(byte[] bytes, String shown) {
         java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.length);
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
