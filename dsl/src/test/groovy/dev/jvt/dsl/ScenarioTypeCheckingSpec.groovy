@@ -73,4 +73,17 @@ class ScenarioTypeCheckingSpec extends Specification {
         ScenarioLoader.typeCheck(JvtCli.REPO.resolve('scenarios/selftest/unknown-keyword.groovy'), 'unknown-keyword.groovy')
                 .find { it.startsWith('unknown-keyword.groovy:4: ') && it.contains('memroy') }
     }
+
+    def "jvt's jar carries the GroovyDSL descriptor IDEA reads, and it is valid Groovy"() {
+        given:
+        URL gdsl = ScenarioLoader.getResource('/dev/jvt/dsl/jvt.gdsl')
+
+        when:
+        new GroovyShell().parse(gdsl.text, 'jvt.gdsl')
+
+        then:
+        noExceptionThrown()
+        gdsl.text.contains("delegatesTo(findClass('dev.jvt.dsl.ScenarioScript'))")
+        ScenarioLoader.getResource('/' + ScenarioLoader.TYPE_CHECKING_EXTENSION) != null
+    }
 }

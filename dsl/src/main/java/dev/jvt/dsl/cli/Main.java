@@ -52,6 +52,7 @@ public final class Main implements Runnable {
         COMMANDS.put("images", ImagesCommand::new);
         COMMANDS.put("cache", CacheCommand::new);
         COMMANDS.put("completion", CompletionCommand::new);
+        COMMANDS.put("init", InitCommand::new);
         COMMANDS.put("help", CommandLine.HelpCommand::new);
     }
 
