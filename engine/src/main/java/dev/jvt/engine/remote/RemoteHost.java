@@ -188,11 +188,19 @@ public final class RemoteHost implements AutoCloseable {
         } catch (JSchException e) {
             String m = String.valueOf(e.getMessage());
             String why = m.contains("Auth fail") || m.contains("Auth cancel") ? "authentication failed for " + user + " with key " + identity
-                    : m.contains("reject HostKey") || m.contains("HostKey has been changed") ? "its host key is not the one in " + knownHosts + " (" + m + ")"
-                    : m.contains("UnknownHostKey") ? "its host key is not in " + knownHosts + " (" + m + ")"
+                    : m.contains("reject HostKey") || m.contains("HostKey has been changed") || m.contains("UnknownHostKey")
+                    ? (known(jsch) ? "its host key is not the one in " + knownHosts + " (" + m + ")"
+                    : "its host key is not in " + knownHosts + " (jvt never accepts a host key unseen: ssh-keyscan -p " + port + " " + hostName + " >> " + knownHosts + ", after checking it)")
                     : "cannot connect: " + m;
             throw JvtException.infrastructure(this + ": " + why, e);
         }
+    }
+
+    /** Whether known_hosts holds any key for this host. */
+    private boolean known(JSch jsch) {
+        String name = port == 22 ? hostName : "[" + hostName + "]:" + port;
+        com.jcraft.jsch.HostKey[] keys = jsch.getHostKeyRepository().getHostKey(name, null);
+        return keys != null && keys.length > 0;
     }
 
     @Override
