@@ -160,6 +160,54 @@ class RemoteHostSpec extends Specification {
         log.readLines().count { it.startsWith('kept ') } == 2
     }
 
+    def "two machines with their own host keyword: a network through the local switch, overlays made there"() {
+        given: 'a user image, and a scenario whose machines name the remote host'
+        def work = JvtCli.tempDir('remote-net')
+        def base = work.resolve('base.img')
+        sh('qemu-img', 'create', '-q', '-f', 'raw', base.toString(), '8M')
+        def before = base.bytes.sha256()
+        def script = work.resolve('remote-net.groovy')
+        script.text = """
+            def remote = '${address}'
+            scenario('remote network') {
+                network 'lan'
+                machine('server') {
+                    host remote
+                    nic 'lan', ip: '10.0.1.1/24'
+                    disk '${base}'
+                    disk size: '16M'
+                    guest { file '/srv/index.html', 'hello from server\\n' }
+                }
+                machine('client') {
+                    host remote
+                    nic 'lan', ip: '10.0.1.2/24'
+                }
+                setup { server.succeed 'httpd -p 80 -h /srv' }
+                test('the machines reach each other') {
+                    client.succeed 'ping -c 2 -W 2 10.0.1.1'
+                    assert client.succeed('wget -qO- http://10.0.1.1/') == 'hello from server\\n'
+                }
+                test('the overlaid disk is written there') {
+                    server.succeed 'echo guest-was-here | dd of=/dev/vda bs=512 conv=sync && sync'
+                    assert server.succeed('dd if=/dev/vda bs=14 count=1 2>/dev/null').startsWith('guest-was-her')
+                    server.succeed 'echo scratch | dd of=/dev/vdb bs=512 conv=sync && sync'
+                }
+            }
+            """.stripIndent()
+
+        when:
+        def r = JvtCli.run('run', '--out', work.resolve('run').toString(), script.toString())
+
+        then:
+        r.code == 0
+        r.out.contains('2 passed, 0 failed')
+        work.resolve('run/remote-network/server/remote.log').text.contains("QEMU on host root@10.99.${subnet}.2")
+        work.resolve('run/remote-network/client/remote.log').text.contains("QEMU on host root@10.99.${subnet}.2")
+        work.resolve('run/remote-network/server/qemu-cmdline.txt').text.contains('stream,id=jvt-net0,server=on,addr.type=unix')
+        base.bytes.sha256() == before
+        remoteQemu().isEmpty()
+    }
+
     def "killing jvt with SIGKILL leaves no QEMU on the remote host"() {
         given: 'a jvt run in a separate JVM, its QEMU in the namespace'
         def out = JvtCli.tempDir('remote-kill')

@@ -244,7 +244,7 @@ public final class MachineConfig {
 
     /** Where QEMU runs: {@code ssh://user@kvmhost[:port][?identity=FILE&known_hosts=FILE]}, or null (here, or the run's --host). */
     public MachineConfig host(String address) {
-        if (address != null && !address.matches("ssh://[^@/\\s]+@[^/\\s]+")) {
+        if (address != null && !address.matches("ssh://[^@/\\s]+@[^/?\\s]+/?(\\?\\S*)?")) {
             throw JvtException.badInput("machine '" + name + "': host '" + address + "' is not an address like ssh://user@kvmhost");
         }
         this.host = address;
