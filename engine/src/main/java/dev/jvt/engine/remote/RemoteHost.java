@@ -302,11 +302,16 @@ public final class RemoteHost implements AutoCloseable {
      */
     public synchronized boolean kvmWorks(String qemu, String kernel) {
         if (kvm == null) {
-            ExecResult r = run("[ -w /dev/kvm ] || { echo 'no writable /dev/kvm'; exit 1; }; timeout 5 " + quote(qemu)
+            // the answer is kept there per boot of the host, QEMU binary and kernel, like KvmProbe's here
+            String key = Integer.toHexString((qemu + " " + kernel).hashCode());
+            ExecResult r = run("[ -w /dev/kvm ] || { echo 'no writable /dev/kvm'; exit 1; }; "
+                    + "f=\"$HOME/.cache/jvt/kvm-$(cat /proc/sys/kernel/random/boot_id)-" + key + "\"; [ -f \"$f\" ] && { cat \"$f\"; exit 0; }; "
+                    + "if timeout 5 " + quote(qemu)
                     + " -nodefaults -no-user-config -display none -accel kvm -m 128 -kernel " + quote(kernel)
-                    + " -append 'console=ttyS0' -serial stdio -no-reboot 2>&1 | grep -q -m1 'Linux version' && echo kvm-ok");
+                    + " -append 'console=ttyS0' -serial stdio -no-reboot 2>&1 | grep -q -m1 'Linux version'; then echo kvm-ok >\"$f\"; "
+                    + "else echo 'no kernel output under KVM within 5 s' >\"$f\"; fi; cat \"$f\"");
             kvm = r.out.contains("kvm-ok");
-            kvmDetail = kvm ? "a kernel boots under KVM" : r.out.isBlank() ? "no kernel output under KVM within 5 s" : r.out.trim();
+            kvmDetail = kvm ? "a kernel boots under KVM" : r.out.isBlank() ? "no answer" : r.out.trim();
             LOG.info("{}: KVM {} ({})", this, kvm ? "works" : "does not work", kvmDetail);
         }
         return kvm;
