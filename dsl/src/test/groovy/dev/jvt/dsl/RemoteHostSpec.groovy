@@ -208,6 +208,22 @@ class RemoteHostSpec extends Specification {
         remoteQemu().isEmpty()
     }
 
+    def "a remote QEMU killed mid-test fails that test, and the next starts from the snapshot in a new remote QEMU"() {
+        given:
+        def out = JvtCli.tempDir('remote-dies')
+
+        when: 'selftest/qemu-dies.groovy kills victim.process().pid(): the remote PID (the namespace shares the PID space)'
+        def r = JvtCli.run('run', '--out', out.toString(), '--host', address, JvtCli.scenario('selftest/qemu-dies.groovy'))
+        def cases = JvtCli.junitCases([out], false)
+
+        then:
+        r.code == 4
+        cases['QEMU is killed while the test runs'].text.contains('QEMU exited unexpectedly (killed by signal 9, SIGKILL)')
+        cases['the next test starts from the snapshot in a new QEMU'].kind == 'passed'
+        out.resolve('qemu-dies-mid-test/victim/remote.log').text.readLines().count { it.startsWith('QEMU on host') } == 2
+        remoteQemu().isEmpty()
+    }
+
     def "killing jvt with SIGKILL leaves no QEMU on the remote host"() {
         given: 'a jvt run in a separate JVM, its QEMU in the namespace'
         def out = JvtCli.tempDir('remote-kill')
@@ -222,9 +238,9 @@ class RemoteHostSpec extends Specification {
         def before = remoteQemu()
 
         when:
+        long t0 = System.nanoTime()
         jvt.destroyForcibly()
         jvt.waitFor(10, TimeUnit.SECONDS)
-        long t0 = System.nanoTime()
         def gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(15)
         while (!remoteQemu().isEmpty() && System.nanoTime() < gone) {
             sleep 50
