@@ -114,10 +114,14 @@ class RemoteHostSpec extends Specification {
         }
     }
 
+    /** The machines' QEMU processes in the namespace (not the KVM probe's: only a machine's is named jvt-NAME). */
     List<String> remoteQemu() {
         sh('ip', 'netns', 'pids', ns).readLines()*.trim().findAll { it }.findAll { pid ->
-            def comm = new File("/proc/$pid/comm")
-            comm.exists() && comm.text.startsWith('qemu-system')
+            try {
+                new File("/proc/$pid/comm").text.startsWith('qemu-system') && new File("/proc/$pid/cmdline").text.contains('debug-threads=on')
+            } catch (IOException ignored) {
+                false
+            }
         }
     }
 
