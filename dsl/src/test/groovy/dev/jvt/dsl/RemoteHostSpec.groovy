@@ -256,18 +256,21 @@ class RemoteHostSpec extends Specification {
         remoteQemu().isEmpty()
     }
 
-    def "failures say what is wrong: no sshd there, an unknown key, a host key not known"() {
+    def "failures say what is wrong: no sshd there, an unknown key, a host key not known, missing files, a bad address"() {
         when:
         def r = JvtCli.run('run', '--out', JvtCli.tempDir('remote-bad').toString(), '--host', target, JvtCli.scenario('hello.groovy'))
 
         then:
-        r.code == 4
+        r.code == code
         (r.out + r.err).contains(message)
 
         where:
-        target                                                     | message
-        hostAddress(subnet + '.1', 'id', 'known_hosts')            | 'cannot connect'
-        hostAddress(subnet + '.2', 'stranger', 'known_hosts')      | 'authentication failed for root'
-        hostAddress(subnet + '.2', 'id', 'empty_known_hosts')      | 'its host key is not in'
+        target                                                     | code | message
+        hostAddress(subnet + '.1', 'id', 'known_hosts')            | 4    | 'cannot connect'
+        hostAddress(subnet + '.2', 'stranger', 'known_hosts')      | 4    | 'authentication failed for root'
+        hostAddress(subnet + '.2', 'id', 'empty_known_hosts')      | 4    | 'its host key is not in'
+        hostAddress(subnet + '.2', 'id', 'no_such_known_hosts')    | 3    | 'no known_hosts file'
+        hostAddress(subnet + '.2', 'no_such_key', 'known_hosts')   | 3    | 'cannot be read'
+        'kvmhost'                                                  | 2    | "host 'kvmhost' is not an address like ssh://user@kvmhost"
     }
 }

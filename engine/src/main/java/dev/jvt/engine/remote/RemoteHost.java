@@ -177,6 +177,9 @@ public final class RemoteHost implements AutoCloseable {
                 throw JvtException.prerequisite(this + ": no SSH key (~/.ssh/id_ed25519, id_ecdsa or id_rsa); give one: " + address
                         + (address.contains("?") ? "&" : "?") + "identity=FILE");
             }
+            if (!Files.isReadable(identity)) {
+                throw JvtException.prerequisite(this + ": the SSH key " + identity + " cannot be read");
+            }
             jsch.addIdentity(identity.toString());
             Session s = jsch.getSession(user, hostName, port);
             s.setConfig("StrictHostKeyChecking", "yes");
