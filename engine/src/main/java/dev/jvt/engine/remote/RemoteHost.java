@@ -1,6 +1,5 @@
 package dev.jvt.engine.remote;
 
-import com.jcraft.jsch.Channel;
 import com.jcraft.jsch.ChannelDirectStreamLocal;
 import com.jcraft.jsch.ChannelExec;
 import com.jcraft.jsch.ChannelSftp;
@@ -557,7 +556,7 @@ public final class RemoteHost implements AutoCloseable {
             InputStream stdout = ch.getInputStream();
             InputStream stderr = ch.getExtInputStream();
             ch.connect((int) Timeouts.scaled(Duration.ofSeconds(10)).toMillis());
-            List<AutoCloseable> bridges = new ArrayList<>();
+            List<AutoCloseable> bridges = new java.util.concurrent.CopyOnWriteArrayList<>();
             RemoteProcess p = new RemoteProcess(ch, stdin, stdout, stderr, log, bridges);
             ProcessLauncher.track(p);
             for (Map.Entry<String, Path> b : prepared.bridges().entrySet()) {
@@ -594,9 +593,13 @@ public final class RemoteHost implements AutoCloseable {
         }
         try {
             SocketChannel sock = SocketChannel.open(UnixDomainSocketAddress.of(local));
-            synchronized (bridges) {
-                bridges.add(sock);
-                bridges.add(ch::disconnect);
+            bridges.add(sock);
+            bridges.add(ch::disconnect);
+            if (!p.isAlive()) {
+                // QEMU ended while this bridge was connecting: its exit closed the others already
+                sock.close();
+                ch.disconnect();
+                return;
             }
             InputStream fromRemote = ch.getInputStream();
             OutputStream toRemote = ch.getOutputStream();
@@ -651,8 +654,4 @@ public final class RemoteHost implements AutoCloseable {
         session.disconnect();
     }
 
-    /** Opens any channel (for tests). */
-    Channel channel(String type) throws JSchException {
-        return session.openChannel(type);
-    }
 }
