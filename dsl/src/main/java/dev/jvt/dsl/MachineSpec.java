@@ -251,6 +251,15 @@ public final class MachineSpec {
         config.balloon(on);
     }
 
+    /** Runs this machine's QEMU on another host over SSH: host 'ssh://root@kvmhost' (README, machines on a remote KVM host). */
+    public void host(String address) {
+        try {
+            config.host(address);
+        } catch (RuntimeException e) {
+            throw new DslException(e.getMessage());
+        }
+    }
+
     /** How long the boot may take, in seconds (default 180): bootTimeout 600 for a slow image. */
     public void bootTimeout(Number seconds) {
         if (seconds == null) {

@@ -674,6 +674,9 @@ public final class Machine implements AutoCloseable {
         Snapshots.checkName(name, "screenshot");
         return events.step(Action.of(config.name(), "screenshot").with("name", name).titled("screenshot '" + name + "'"), () -> {
             requireRunning("take a screenshot");
+            if (qemu.remoteAddress() != null) {
+                throw JvtException.badInput(config.name() + ": screenshot is not supported on a remote host yet (QEMU would write the file there)");
+            }
             Qmp q = current.get().qmp();
             Path file = folder.screenshot(name);
             Files.createDirectories(file.getParent());

@@ -56,6 +56,7 @@ public final class MachineConfig {
     private String channel;
     private java.time.Duration bootTimeout;
     private String loginUser = "root";
+    private String host;
     private String loginPassword;
 
     public MachineConfig(String name) {
@@ -239,6 +240,19 @@ public final class MachineConfig {
     /** The boot timeout: as set (scaled like every default), else {@link Timeouts#BOOT}. */
     public java.time.Duration bootTimeout() {
         return bootTimeout != null ? Timeouts.scaled(bootTimeout) : Timeouts.BOOT;
+    }
+
+    /** Where QEMU runs: {@code ssh://user@kvmhost[:port][?identity=FILE&known_hosts=FILE]}, or null (here, or the run's --host). */
+    public MachineConfig host(String address) {
+        if (address != null && !address.matches("ssh://[^@/\\s]+@[^/?\\s]+/?(\\?\\S*)?")) {
+            throw JvtException.badInput("machine '" + name + "': host '" + address + "' is not an address like ssh://user@kvmhost");
+        }
+        this.host = address;
+        return this;
+    }
+
+    public String host() {
+        return host;
     }
 
     /** Who the console (and SSH) channel logs in as. */

@@ -15,11 +15,16 @@ import java.util.Map;
  * @param sockets     a private (0700) folder with a short path, for UNIX sockets
  * @param options     deterministic / record modes of the run
  * @param networks    the scenario's networks by name, started before any machine
+ * @param remotes     the scenario's remote host (for machines with a {@code host}, or all under {@code --host}); null: none may
  */
 public record MachineEnvironment(Events events, Path directory, Path sockets, RunOptions options,
-                                 Map<String, Network> networks) {
+                                 Map<String, Network> networks, dev.jvt.engine.remote.RemoteHosts remotes) {
     public MachineEnvironment {
         networks = networks == null ? Map.of() : networks;
+    }
+
+    public MachineEnvironment(Events events, Path directory, Path sockets, RunOptions options, Map<String, Network> networks) {
+        this(events, directory, sockets, options, networks, null);
     }
 
     /** A machine on no network. */

@@ -81,6 +81,7 @@ final class MachineQemu {
      */
     QemuSession start(Function<Path, List<String>> extra, Consumer<byte[]> serial, java.util.function.IntSupplier consoleOffset) {
         int gen = generation.incrementAndGet();
+        java.util.function.BiFunction<List<String>, Path, QemuProcess> launcher = QemuProcess::start;
         Path sockets;
         QemuCommandLine.Resolved r;
         List<String> cmd;
@@ -96,6 +97,13 @@ final class MachineQemu {
             }
             r = resolve(sockets, more);
             cmd = QemuCommandLine.build(config, r);
+            dev.jvt.engine.remote.RemoteHost host = remoteHost();
+            if (host != null) {
+                dev.jvt.engine.remote.RemoteHost.Prepared prepared = host.prepare(config.name(), cmd, work(), sockets, config.arch(), this::remoteNote);
+                cmd = prepared.command();
+                remoteNote("QEMU on " + host + " in " + host.runDir() + "/" + config.name() + ", accel " + accel);
+                launcher = (c, log) -> host.start(prepared, log);
+            }
             Files.writeString(folder.file(MachineFolder.COMMAND_LINE), Shell.join(cmd) + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
@@ -104,7 +112,7 @@ final class MachineQemu {
         boolean pipes = mode() != QemuCommandLine.Mode.NORMAL;
         QemuSession.Port port = !config.hasAgent() ? QemuSession.Port.NONE : pipes ? QemuSession.Port.PIPE : QemuSession.Port.SOCKET;
         QemuSession s = QemuSession.start(config.name(), cmd, sockets, folder.file(MachineFolder.QEMU_LOG), folder.file(MachineFolder.COMMAND_LINE),
-                new QemuSession.Wiring(recording(), pipes, port, config.channel().equals("qga")), serial, p -> env.events().machineStarted(config.name(), folder.dir()));
+                new QemuSession.Wiring(recording(), pipes, port, config.channel().equals("qga")), serial, p -> env.events().machineStarted(config.name(), folder.dir()), launcher);
         if (recording()) {
             recorder().started(s.process(), s.qmp(), cmd, r, consoleOffset, gen);
         }
@@ -119,6 +127,10 @@ final class MachineQemu {
      */
     String bootCacheKey() {
         RunOptions o = env.options();
+        if (remoteAddress() != null) {
+            // the boot cache's files live on this host; a remote QEMU boots every time
+            return null;
+        }
         if (o == null || !o.reuse() || mode() != QemuCommandLine.Mode.NORMAL || !(config.channel().equals("agent") || config.channel().equals("none"))) {
             return null;
         }
@@ -170,6 +182,33 @@ final class MachineQemu {
         storage = null;
     }
 
+    /** Where this machine's QEMU runs: its own {@code host}, else the run's {@code --host}; null: here. */
+    String remoteAddress() {
+        return config.host() != null ? config.host() : env.options() == null ? null : env.options().host();
+    }
+
+    /** The connection to this machine's remote host, or null when its QEMU runs here. */
+    dev.jvt.engine.remote.RemoteHost remoteHost() {
+        String address = remoteAddress();
+        if (address == null) {
+            return null;
+        }
+        if (env.remotes() == null) {
+            throw JvtException.badInput(config.name() + ": host '" + address + "' needs a run (jvt run, the REPL or Spock) to connect from");
+        }
+        return env.remotes().get(config.name(), address);
+    }
+
+    /** A line of {@code remote.log} in the machine's folder: what went to the remote host, what was there already. */
+    private void remoteNote(String line) {
+        try {
+            Files.createDirectories(folder.dir());
+            Files.writeString(folder.dir().resolve("remote.log"), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(MachineQemu.class).debug("{}: remote.log", config.name(), e);
+        }
+    }
+
     /** This machine's private work folder (sockets, overlays). */
     Path workFolder() {
         try {
@@ -207,7 +246,16 @@ final class MachineQemu {
             a = "tcg";
         } else if (a.equals("auto")) {
             Path probeKernel = config.builtinGuest() ? Prerequisites.guestKit().kernel() : config.image() != null ? image().kernel() : config.kernel();
-            a = KvmProbe.probe(qemu, probeKernel).works() ? "kvm" : "tcg";
+            dev.jvt.engine.remote.RemoteHost host = remoteHost();
+            if (host != null) {
+                String rq = host.qemu(config.arch());
+                a = probeKernel != null && host.kvmWorks(rq, host.upload(probeKernel, this::remoteNote)) ? "kvm" : "tcg";
+                if (a.equals("tcg")) {
+                    remoteNote("KVM on " + host + ": no (" + host.kvmDetail() + "): TCG");
+                }
+            } else {
+                a = KvmProbe.probe(qemu, probeKernel).works() ? "kvm" : "tcg";
+            }
         }
         accel = a;
         Path kernel = config.kernel();

@@ -12,9 +12,14 @@ import java.nio.file.Path;
  *                      (manifest, images, logs, transcripts); null otherwise
  * @param reuse         boot reuse: a machine whose boot the boot cache holds starts from there
  *                      (never under {@code record} or {@code deterministic}); see {@link BootCache}
+ * @param host          {@code ssh://user@host}: every machine without a {@code host} of its own runs its QEMU there; null: here
  */
-public record RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle, boolean reuse) {
+public record RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle, boolean reuse, String host) {
     public static final RunOptions DEFAULT = new RunOptions(false, false, false, null);
+
+    public RunOptions(boolean deterministic, boolean record, boolean verbose, Path bundle, boolean reuse) {
+        this(deterministic, record, verbose, bundle, reuse, null);
+    }
 
     public RunOptions(boolean deterministic, boolean record, boolean verbose) {
         this(deterministic, record, verbose, null);
@@ -26,7 +31,12 @@ public record RunOptions(boolean deterministic, boolean record, boolean verbose,
 
     /** These options with boot reuse on or off. */
     public RunOptions withReuse(boolean on) {
-        return new RunOptions(deterministic, record, verbose, bundle, on);
+        return new RunOptions(deterministic, record, verbose, bundle, on, host);
+    }
+
+    /** These options with machines on {@code host} (null: here). */
+    public RunOptions withHost(String host) {
+        return new RunOptions(deterministic, record, verbose, bundle, reuse, host);
     }
 
     /** The QEMU time mode these options ask for. */

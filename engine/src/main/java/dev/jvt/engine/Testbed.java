@@ -52,6 +52,8 @@ public final class Testbed implements AutoCloseable {
     private ExecutorService pool;
     private Path work;
     private boolean closed;
+    /** The scenario's remote host, if a machine runs on one (connected on first use). */
+    private final dev.jvt.engine.remote.RemoteHosts remotes = new dev.jvt.engine.remote.RemoteHosts();
 
     /**
      * A testbed whose files go to {@code dir} (the scenario's folder of the run directory).
@@ -149,7 +151,7 @@ public final class Testbed implements AutoCloseable {
         if (machines.containsKey(config.name())) {
             throw JvtException.badInput("machine '" + config.name() + "' is declared twice");
         }
-        Machine m = new Machine(config, new MachineEnvironment(events, dir.resolve(config.name()), work(), options, networks));
+        Machine m = new Machine(config, new MachineEnvironment(events, dir.resolve(config.name()), work(), options, networks, remotes));
         machines.put(config.name(), m);
         return m;
     }
@@ -283,6 +285,7 @@ public final class Testbed implements AutoCloseable {
             Cleanup.guard(errors, n::close);
             Cleanup.guard(errors, () -> events.attachToScenario(n.getName() + ": packet capture", n.getPcap(), "application/vnd.tcpdump.pcap"));
         }
+        Cleanup.guard(errors, remotes::close);
         Cleanup.guard(errors, () -> WorkFolder.delete(work));
         if (pool != null) {
             pool.shutdownNow();

@@ -79,6 +79,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print every console line.")
     boolean verbose;
 
+    @Option(names = "--host", paramLabel = "ssh://USER@HOST", description = "Run every machine's QEMU on this host over SSH (unless the machine names its own host).")
+    String host;
+
     @Option(names = "--no-reuse", description = "Boot every machine, even when the boot cache holds its boot (see jvt cache).")
     boolean noReuse;
 
@@ -191,7 +194,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         Path bundle = record ? runDir.toAbsolutePath().resolve("replay") : null;
         RunSettings settings = new RunSettings(runDir, parallel, filterPattern,
-                new RunOptions(deterministic, record, verbose, bundle, !noReuse));
+                new RunOptions(deterministic, record, verbose, bundle, !noReuse, host));
         RunSummary summary = new ScenarioRunner(settings, listeners).run(all);
         StartTrace.mark("run finished");
         if (filterPattern == null && dev.jvt.engine.host.Interrupts.exitCode() == 0) {

@@ -103,7 +103,8 @@ public final class Prerequisites {
     /** Debian packages only jvt's own test suite needs (command → package). */
     public static final java.util.Map<String, String> TEST_TOOLS = new java.util.LinkedHashMap<>(java.util.Map.of(
             "genisoimage", "genisoimage",      // ISO images for the removable-media scenario
-            "tshark", "tshark"));               // an independent reader of the pcaps the network specs check
+            "tshark", "tshark",                 // an independent reader of the pcaps the network specs check
+            "sshd", "openssh-server"));         // the remote host RemoteHostSpec starts in a network namespace
 
     /** Installs the test suite's tools (as root) or fails with the command that does. */
     public static void ensureTestTools(boolean install) {

@@ -115,6 +115,20 @@ public final class ProcessLauncher {
         return p;
     }
 
+    /**
+     * Counts {@code p} (a QEMU on a remote host, whose own watchdog kills it when jvt's connection
+     * dies) among the children: {@link #killAllNow}, the shutdown hook and {@link #liveCount} include it.
+     */
+    public static void track(Process p) {
+        String refused = refusal;
+        if (refused != null) {
+            p.destroyForcibly();
+            throw JvtException.infrastructure("not starting QEMU: jvt was " + refused);
+        }
+        LIVE.add(p);
+        p.onExit().thenRun(() -> LIVE.remove(p));
+    }
+
     /** Children still running (for tests and diagnostics). */
     public static int liveCount() {
         LIVE.removeIf(p -> !p.isAlive());

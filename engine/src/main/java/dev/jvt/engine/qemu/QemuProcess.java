@@ -38,6 +38,11 @@ public final class QemuProcess implements AutoCloseable {
         }
     }
 
+    /** A QEMU started elsewhere (on a remote host, {@link dev.jvt.engine.remote.RemoteHost}), seen through {@code process}. */
+    public static QemuProcess of(List<String> command, Path log, Process process) {
+        return new QemuProcess(command, log, process);
+    }
+
     public List<String> command() {
         return command;
     }

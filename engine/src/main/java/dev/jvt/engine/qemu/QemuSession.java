@@ -98,6 +98,16 @@ public final class QemuSession implements AutoCloseable {
      */
     public static QemuSession start(String owner, List<String> command, Path sockets, Path log, Path commandLineFile,
                                     Wiring wiring, Consumer<byte[]> serial, Consumer<QemuProcess> started) {
+        return start(owner, command, sockets, log, commandLineFile, wiring, serial, started, QemuProcess::start);
+    }
+
+    /**
+     * As above, QEMU started by {@code launcher} (given the command and the log): a remote host's,
+     * whose bridges connect QEMU's sockets there to the ones this session listens on here.
+     */
+    public static QemuSession start(String owner, List<String> command, Path sockets, Path log, Path commandLineFile,
+                                    Wiring wiring, Consumer<byte[]> serial, Consumer<QemuProcess> started,
+                                    java.util.function.BiFunction<List<String>, Path, QemuProcess> launcher) {
         List<AutoCloseable> resources = new ArrayList<>();
         List<ServerSocketChannel> servers = new ArrayList<>();
         QemuProcess p = null;
@@ -110,7 +120,7 @@ public final class QemuSession implements AutoCloseable {
             ServerSocketChannel cmdServer = wiring.command() == Port.SOCKET ? listen(sockets.resolve("cmd.sock"), servers) : null;
             ServerSocketChannel qgaServer = wiring.guestAgent() ? listen(sockets.resolve("qga.sock"), servers) : null;
             dev.jvt.engine.host.StartTrace.mark(owner + ": starting QEMU");
-            p = QemuProcess.start(command, log);
+            p = launcher.apply(command, log);
             started.accept(p);
             Hint hint = new Hint(owner, p, commandLineFile);
             SocketChannel qmpConn = track(wiring.monitorServer() ? connect(sockets.resolve("qmp.sock"), hint) : accept(qmpServer, hint, "monitor"), resources);
