@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit
 /** No QEMU outlives jvt, even when jvt is killed with SIGKILL in the middle of a run. */
 class KillSpec extends Specification {
 
-    /** QEMU processes that are children of {@code parent}. */
+    /** The machines' QEMU processes that are children of {@code parent}. */
     static List<Long> qemuChildrenOf(long parent) {
         def found = []
         Files.list(Path.of('/proc')).withCloseable { s ->
@@ -18,7 +18,9 @@ class KillSpec extends Specification {
                     def cmd = new String(Files.readAllBytes(p.resolve('cmdline')), 'UTF-8').replace('\u0000', ' ')
                     def stat = new String(Files.readAllBytes(p.resolve('stat')), 'UTF-8')
                     long ppid = stat.substring(stat.lastIndexOf(')') + 2).split(' ')[1] as long
-                    if (cmd.contains('qemu-system') && ppid == parent) {
+                    // a machine's QEMU (-name jvt-NAME), not the short-lived probes of KVM and the sandbox,
+                    // which a poll may or may not catch
+                    if (cmd.contains('qemu-system') && cmd.contains(' -name jvt-') && ppid == parent) {
                         found << (p.fileName.toString() as long)
                     }
                 } catch (IOException ignored) {
