@@ -77,7 +77,8 @@ class ReplTerminalSpec extends Specification {
             }
         }
         parent.keySet().findAll { pid ->
-            if (!cmd[pid]?.contains('qemu-system')) {
+            // a machine's QEMU (-name jvt-NAME), not the short-lived probes of KVM and the sandbox
+            if (!cmd[pid]?.contains('qemu-system') || !cmd[pid].replace('\u0000', ' ').contains(' -name jvt-')) {
                 return false
             }
             for (Long q = parent[pid]; q != null && q > 1; q = parent[q]) {

@@ -242,14 +242,7 @@ public final class SpecRun {
         if (error != null) {
             failed(error);
         }
-        Throwable f = openFailure;
-        open = null;
-        openFailure = null;
-        if (f instanceof TestAbortedException) {
-            events.finishTest(t, Status.SKIPPED, f);
-        } else {
-            events.finishTest(t, f);
-        }
+        end(t);
     }
 
     private void around(TestRun t, Body body) throws Throwable {
@@ -261,14 +254,19 @@ public final class SpecRun {
             failed(e);
             throw e;
         } finally {
-            Throwable f = openFailure;
-            open = null;
-            openFailure = null;
-            if (f instanceof TestAbortedException) {
-                events.finishTest(t, Status.SKIPPED, f);
-            } else {
-                events.finishTest(t, f);
-            }
+            end(t);
+        }
+    }
+
+    /** Ends the open test or fixture with its first failure: an aborted one (a failed assumption) is skipped. */
+    private void end(TestRun t) {
+        Throwable f = openFailure;
+        open = null;
+        openFailure = null;
+        if (f instanceof TestAbortedException) {
+            events.finishTest(t, Status.SKIPPED, f);
+        } else {
+            events.finishTest(t, f);
         }
     }
 
