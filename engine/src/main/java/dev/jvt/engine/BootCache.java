@@ -191,8 +191,11 @@ public final class BootCache {
         return files;
     }
 
-    /** A file's content hash, remembered for its path, size, modification time and inode. */
-    static String fileHash(Path f) {
+    /**
+     * A file's SHA-256, remembered (in memory and in the cache folder) for its path, size,
+     * modification time and inode: the boot cache's key and the names of files uploaded to remote hosts.
+     */
+    public static String fileHash(Path f) {
         try {
             String id = dev.jvt.engine.host.Host.fileStamp(f);
             String known = FILE_HASHES.get(id);
@@ -212,7 +215,7 @@ public final class BootCache {
             FILE_HASHES.put(id, known);
             return known;
         } catch (IOException e) {
-            throw JvtException.infrastructure("cannot read " + f + " for the boot cache key: " + e.getMessage(), e);
+            throw JvtException.infrastructure("cannot read " + f + " to hash its content: " + e.getMessage(), e);
         }
     }
 

@@ -29,11 +29,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +87,6 @@ public final class RemoteHost implements AutoCloseable {
     private final ChannelExec keeper;
     private final OutputStream keeperIn;
     private final Map<String, String> uploaded = new ConcurrentHashMap<>();
-    private final Map<String, String> localHashes = new ConcurrentHashMap<>();
     private final Map<String, String> binaries = new ConcurrentHashMap<>();
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong uploadedFiles = new AtomicLong();
@@ -330,7 +326,7 @@ public final class RemoteHost implements AutoCloseable {
      * that name is there already; {@code note} hears "uploaded …" or "kept …".
      */
     public String upload(Path local, Consumer<String> note) {
-        String hash = hash(local);
+        String hash = dev.jvt.engine.BootCache.fileHash(local);
         String remote = home + "/.cache/jvt/files/" + hash;
         if (uploaded.containsKey(hash)) {
             return remote;
@@ -395,27 +391,6 @@ public final class RemoteHost implements AutoCloseable {
             if (sftp != null) {
                 sftp.disconnect();
             }
-        }
-    }
-
-    private String hash(Path file) {
-        try {
-            String key = file.toAbsolutePath() + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis();
-            return localHashes.computeIfAbsent(key, k -> {
-                try (InputStream in = Files.newInputStream(file)) {
-                    MessageDigest d = MessageDigest.getInstance("SHA-256");
-                    byte[] buf = new byte[1 << 16];
-                    int n;
-                    while ((n = in.read(buf)) > 0) {
-                        d.update(buf, 0, n);
-                    }
-                    return HexFormat.of().formatHex(d.digest());
-                } catch (IOException | NoSuchAlgorithmException e) {
-                    throw JvtException.infrastructure("cannot read " + file + ": " + e.getMessage(), e);
-                }
-            });
-        } catch (IOException e) {
-            throw JvtException.infrastructure("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
