@@ -39,18 +39,19 @@ public final class MachineSpec {
      */
     public static MachineConfig declare(ScenarioDefinition scenario, String name,
                                         @DelegatesTo(value = MachineSpec.class, strategy = Closure.DELEGATE_FIRST) Closure<?> body) {
-        if (name == null || !MachineConfig.NAME.matcher(name).matches()) {
-            throw new DslException("machine name '" + name + "' must start with a letter and hold only letters, digits, '_' and '-'");
+        return declare(scenario, name, body(body));
+    }
+
+    /** A machine block as a Java body: the closure with the spec as its delegate, delegate first; null for null. */
+    public static java.util.function.Consumer<MachineSpec> body(Closure<?> body) {
+        if (body == null) {
+            return null;
         }
-        MachineConfig config = new MachineConfig(name);
-        MachineSpec spec = new MachineSpec(config, scenario);
-        if (body != null) {
+        return spec -> {
             Closure<?> c = body.rehydrate(spec, body.getOwner(), body.getThisObject());
             c.setResolveStrategy(Closure.DELEGATE_FIRST);
             c.call();
-        }
-        spec.finish();
-        return config;
+        };
     }
 
     /** {@link #declare(ScenarioDefinition, String, Closure)} for Java callers: {@code body} calls the keywords as methods. */

@@ -96,12 +96,7 @@ public final class SpecRun {
     }
 
     public Machine machine(String name, Closure<?> body) {
-        if (bed.machines().containsKey(name)) {
-            throw new DslException("spec '" + run.name() + "' already has a machine named '" + name + "'");
-        }
-        MachineConfig config = MachineSpec.declare(definition, name, body);
-        definition.machines().put(name, config);
-        return bed.machine(config);
+        return machine(name, MachineSpec.body(body));
     }
 
     /** {@link #machine(String, Closure)} for Java: {@code body} gets the machine block's keywords as methods. */
