@@ -91,7 +91,6 @@ public final class ScenarioLoader {
         return new ArrayList<>(found);
     }
 
-    /** The file's bytes as UTF-8 text; bytes that are not (a binary file) are an error at their line. */
     /** How every scenario file is compiled: its base class {@link ScenarioScript} and the default imports. */
     public static CompilerConfiguration configuration() {
         CompilerConfiguration cc = new CompilerConfiguration();
@@ -133,6 +132,7 @@ public final class ScenarioLoader {
         }
     }
 
+    /** The file's bytes as UTF-8 text; bytes that are not (a binary file) are an error at their line. */
     private static String text(byte[] bytes, String shown) {
         java.nio.CharBuffer chars = java.nio.CharBuffer.allocate(bytes.length);
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(bytes);
@@ -192,16 +192,12 @@ public final class ScenarioLoader {
         Class<?> here = e.getType() != null && Script.class.isAssignableFrom(e.getType()) ? ScenarioScript.class : e.getType();
         Set<String> forms = new TreeSet<>();
         List<Class<?>> elsewhere = new ArrayList<>();
-        for (Class<?> c : KEYWORD_CLASSES) {
-            for (Method m : c.getDeclaredMethods()) {
-                if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())
-                        && m.getName().equals(name)) {
-                    if (c == here) {
-                        forms.add(name + signature(m));
-                    } else if (!elsewhere.contains(c)) {
-                        elsewhere.add(c);
-                    }
-                }
+        for (Method m : keyword(name)) {
+            Class<?> c = m.getDeclaringClass();
+            if (c == here) {
+                forms.add(name + signature(m));
+            } else if (!elsewhere.contains(c)) {
+                elsewhere.add(c);
             }
         }
         if (!forms.isEmpty()) {
@@ -222,15 +218,24 @@ public final class ScenarioLoader {
     /** "disk(Map) or disk(value)": every form of keyword {@code name}. */
     private static String forms(String name) {
         Set<String> forms = new TreeSet<>();
+        for (Method m : keyword(name)) {
+            forms.add(name + signature(m));
+        }
+        return String.join(" or ", forms);
+    }
+
+    /** The public instance methods named {@code name} of the keyword classes, in their order. */
+    private static List<Method> keyword(String name) {
+        List<Method> out = new ArrayList<>();
         for (Class<?> c : KEYWORD_CLASSES) {
             for (Method m : c.getDeclaredMethods()) {
                 if (java.lang.reflect.Modifier.isPublic(m.getModifiers()) && !java.lang.reflect.Modifier.isStatic(m.getModifiers())
                         && m.getName().equals(name)) {
-                    forms.add(name + signature(m));
+                    out.add(m);
                 }
             }
         }
-        return String.join(" or ", forms);
+        return out;
     }
 
     /** The type of a script's value as its author knows it: "Closure", not "_run_closure1"; "String" for a GString; "null". */
