@@ -266,7 +266,7 @@ public final class MachineSpec {
         if (seconds == null) {
             throw new DslException("bootTimeout needs a number of seconds: bootTimeout 600");
         }
-        if (seconds != null && !(seconds.doubleValue() <= MAX_BOOT_TIMEOUT_SECONDS)) {
+        if (!(seconds.doubleValue() <= MAX_BOOT_TIMEOUT_SECONDS)) {
             throw new DslException("bootTimeout " + seconds + " s is more than a day (" + MAX_BOOT_TIMEOUT_SECONDS + " s)");
         }
         try {

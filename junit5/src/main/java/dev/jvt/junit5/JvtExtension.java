@@ -30,8 +30,11 @@ public final class JvtExtension implements BeforeAllCallback, AfterAllCallback, 
         TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler, InvocationInterceptor {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(JvtExtension.class);
 
-    /** The class's run, closed by JUnit when the class's context ends even if afterAll never runs. */
-    private record Held(SpecRun run, boolean rewind, boolean[] snapshot) implements ExtensionContext.Store.CloseableResource {
+    /**
+     * The class's run, closed by JUnit when the class's context ends even if afterAll never runs;
+     * {@code snapshot[0]}: the snapshot after beforeAll was tried (once, even when it failed).
+     */
+    private record Held(SpecRun run, boolean[] snapshot) implements ExtensionContext.Store.CloseableResource {
         @Override
         public void close() {
             run.close();
@@ -43,7 +46,7 @@ public final class JvtExtension implements BeforeAllCallback, AfterAllCallback, 
         Class<?> type = context.getRequiredTestClass();
         Jvt jvt = AnnotationSupport.findAnnotation(type, Jvt.class).orElseThrow();
         SpecRun run = SpecRun.open(type.getSimpleName(), jvt.rewind());
-        context.getStore(NS).put("run", new Held(run, jvt.rewind(), new boolean[1]));
+        context.getStore(NS).put("run", new Held(run, new boolean[1]));
         try {
             // the static initialisers run now, with this run as the target of machine(...)
             run.declare(() -> Class.forName(type.getName(), true, type.getClassLoader()));

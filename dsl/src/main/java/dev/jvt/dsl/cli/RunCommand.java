@@ -120,10 +120,6 @@ public final class RunCommand implements Callable<Integer> {
         }
         int[] which = shardIndex();
         List<Path> files = expand(scenarios);
-        Map<String, Path> byKey = new java.util.TreeMap<>();
-        for (Path f : files) {
-            byKey.putIfAbsent(dev.jvt.dsl.runtime.Durations.key(f), f);
-        }
         dev.jvt.dsl.runtime.ShardPlan plan = null;
         if (which != null || list) {
             dev.jvt.dsl.runtime.Durations known;
@@ -135,7 +131,8 @@ public final class RunCommand implements Callable<Integer> {
                 known = new dev.jvt.dsl.runtime.Durations();
             }
             plan = dev.jvt.dsl.runtime.ShardPlan.balanced(
-                    dev.jvt.dsl.runtime.ShardPlan.weigh(new ArrayList<>(byKey.keySet()), known), which == null ? 1 : which[1]);
+                    dev.jvt.dsl.runtime.ShardPlan.weigh(files.stream().map(dev.jvt.dsl.runtime.Durations::key).toList(), known),
+                    which == null ? 1 : which[1]);
         }
         if (list) {
             PrintWriter o = spec.commandLine().getOut();

@@ -25,15 +25,9 @@ public final class ShardPlan {
     }
 
     private final List<Shard> shards;
-    private final int measured;
-    private final int files;
-    private final double assumed;
 
-    private ShardPlan(List<Shard> shards, int measured, int files, double assumed) {
+    private ShardPlan(List<Shard> shards) {
         this.shards = shards;
-        this.measured = measured;
-        this.files = files;
-        this.assumed = assumed;
     }
 
     /** The weight of each key from {@code d}, unknown ones the mean of the known. */
@@ -102,9 +96,7 @@ public final class ShardPlan {
             l.sort(Comparator.comparing(Entry::key));
             shards.add(new Shard(i + 1, bins.size(), List.copyOf(l)));
         }
-        int measured = (int) entries.stream().filter(Entry::measured).count();
-        double assumed = entries.stream().filter(e -> !e.measured()).mapToDouble(Entry::weight).findFirst().orElse(Double.NaN);
-        return new ShardPlan(List.copyOf(shards), measured, entries.size(), assumed);
+        return new ShardPlan(List.copyOf(shards));
     }
 
     public List<Shard> shards() {
@@ -125,6 +117,10 @@ public final class ShardPlan {
 
     /** The plan as {@code jvt run --list} prints it; {@code mine} (1-based, 0 for none) is marked. */
     public String describe(String source, int mine) {
+        List<Entry> entries = shards.stream().flatMap(s -> s.entries().stream()).toList();
+        int files = entries.size();
+        int measured = (int) entries.stream().filter(Entry::measured).count();
+        double assumed = entries.stream().filter(e -> !e.measured()).mapToDouble(Entry::weight).findFirst().orElse(Double.NaN);
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "jvt: %d file(s) in %d shard(s); weights from %s: %d measured", files, shards.size(), source, measured));
         if (measured < files) {
